@@ -1,0 +1,157 @@
+/**
+ * The typed errors of the TextReveal API, one class per documented status, and the wire format of an
+ * error body.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * One field-level problem reported with a 400, e.g. `{ message: "Expected number, received string",
+ * field: "size", reason: "invalid_type" }`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class FieldError extends Schema.Class<FieldError>("FieldError")({
+  message: Schema.String,
+  field: Schema.String,
+  reason: Schema.String
+}) {}
+
+/**
+ * The documented error body `{ message, code, reason, errors? }`. `reason` is kept as any string: the API
+ * adds values over time and a new one must not turn a clear error into a decode failure.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const ErrorBody = Schema.Struct({
+  message: Schema.String,
+  code: Schema.Number,
+  reason: Schema.String,
+  errors: Schema.optional(Schema.Array(FieldError))
+})
+
+/**
+ * @since 0.1.0
+ * @category wire
+ */
+export type ErrorBody = typeof ErrorBody.Type
+
+/**
+ * Reasons the documentation lists for a 400. Others are accepted and kept as given.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const knownReasons = [
+  "invalid",
+  "timeout",
+  "offline",
+  "unknown",
+  "not_found",
+  "unauthorized",
+  "forbidden",
+  "internal",
+  "too_many_requests"
+] as const
+
+const common = {
+  message: Schema.String,
+  /** The documented `reason`, or `"unknown"` when the body did not carry one. */
+  reason: Schema.String,
+  /** A short excerpt of a body that was not the documented JSON, for diagnosis. */
+  excerpt: Schema.optional(Schema.String)
+}
+
+/**
+ * 400: the request or the task is invalid (a task that failed also answers 400). A task id that is not a
+ * UUID is refused locally with this error and a field error on `task_id`, before anything is sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Invalid extends Schema.TaggedError<Invalid>("effect-textreveal/Invalid")("Invalid", {
+  status: Schema.Literal(400),
+  ...common,
+  errors: Schema.Array(FieldError)
+}) {}
+
+/**
+ * 401: the token is missing, expired or unknown, or the token endpoint refused the credentials.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-textreveal/Unauthorized")(
+  "Unauthorized",
+  { status: Schema.Literal(401), ...common }
+) {}
+
+/**
+ * 403: the token is not allowed to access this resource.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Forbidden extends Schema.TaggedError<Forbidden>("effect-textreveal/Forbidden")("Forbidden", {
+  status: Schema.Literal(403),
+  ...common
+}) {}
+
+/**
+ * 404: the task does not exist or is not visible to this account.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFound extends Schema.TaggedError<NotFound>("effect-textreveal/NotFound")("NotFound", {
+  status: Schema.Literal(404),
+  ...common
+}) {}
+
+/**
+ * 429: rate limited (e.g. too many exports in progress). `retryAfter` is the server's `Retry-After` when it
+ * sent one; `attempts` counts the requests made for the call, retries included.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>("effect-textreveal/TooManyRequests")(
+  "TooManyRequests",
+  {
+    status: Schema.Literal(429),
+    ...common,
+    retryAfter: Schema.optional(Schema.DurationFromSelf),
+    attempts: Schema.Number
+  }
+) {}
+
+/**
+ * 5xx: the API or a proxy in front of it failed. `attempts` counts the requests made for the call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServerError extends Schema.TaggedError<ServerError>("effect-textreveal/ServerError")("ServerError", {
+  status: Schema.Number,
+  ...common,
+  attempts: Schema.Number
+}) {}
+
+/**
+ * Every error that maps a documented status.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TextRevealError = Invalid | Unauthorized | Forbidden | NotFound | TooManyRequests | ServerError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export const TextRevealError: Schema.Union<
+  [typeof Invalid, typeof Unauthorized, typeof Forbidden, typeof NotFound, typeof TooManyRequests, typeof ServerError]
+> = Schema.Union(Invalid, Unauthorized, Forbidden, NotFound, TooManyRequests, ServerError)

@@ -1,0 +1,24 @@
+/**
+ * @since 0.1.0
+ */
+export * as Credentials from "./Credentials.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as DownloadUrl from "./DownloadUrl.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TaskId from "./TaskId.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TextRevealClient from "./TextRevealClient.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TextRevealError from "./TextRevealError.js"

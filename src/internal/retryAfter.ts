@@ -1,0 +1,18 @@
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+
+/**
+ * Reads a `Retry-After` header: delta-seconds or an HTTP-date, relative to `nowMillis` (from `Clock`).
+ * A date in the past means "now"; anything unreadable is ignored.
+ *
+ * @internal
+ */
+export const parseRetryAfter = (value: string | undefined, nowMillis: number): Option.Option<Duration.Duration> => {
+  if (value === undefined) return Option.none()
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Option.some(Duration.seconds(Number(trimmed)))
+  // Parsing a date string reads no clock: `nowMillis` is the only source of time here.
+  const at = Date.parse(trimmed)
+  if (Number.isNaN(at)) return Option.none()
+  return Option.some(Duration.millis(Math.max(0, at - nowMillis)))
+}
