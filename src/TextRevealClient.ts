@@ -23,8 +23,9 @@ import * as DownloadUrl from "./DownloadUrl.js"
 import { fromResponse } from "./internal/errorResponse.js"
 import { redactError } from "./internal/redact.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
+import { validateTaskId } from "./internal/validateTaskId.js"
 import { userAgent } from "./internal/version.js"
-import * as TaskId from "./TaskId.js"
+import { withRetries } from "./internal/withRetries.js"
 import * as TextRevealError from "./TextRevealError.js"
 
 /**
@@ -106,31 +107,6 @@ export interface Service {
  */
 export class TextRevealClient extends Context.Tag("effect-textreveal/TextRevealClient")<TextRevealClient, Service>() {}
 
-const resolvePolicy = (options: Options): RetryPolicy.Policy => ({
-  rateLimit: options.retry === false ? false : {
-    times: options.retry?.times ?? 8,
-    base: Duration.decode(options.retry?.base ?? Duration.seconds(1)),
-    cap: Duration.decode(options.retry?.cap ?? Duration.seconds(60)),
-    maxRetryAfter: Duration.decode(options.retry?.maxRetryAfter ?? Duration.minutes(5))
-  },
-  transient: options.transientRetry === false ? false : {
-    times: options.transientRetry?.times ?? 3,
-    base: Duration.decode(options.transientRetry?.base ?? Duration.millis(500))
-  }
-})
-
-const validateTaskId = (taskId: string): Effect.Effect<TaskId.TaskId, TextRevealError.Invalid> =>
-  TaskId.is(taskId) ? Effect.succeed(taskId) : Effect.fail(
-    new TextRevealError.Invalid({
-      status: 400,
-      message: `task_id must be a UUID, got ${JSON.stringify(taskId.slice(0, 80))}`,
-      reason: "invalid",
-      errors: [
-        new TextRevealError.FieldError({ field: "task_id", message: "Expected a UUID", reason: "invalid_string" })
-      ]
-    })
-  )
-
 const decodeFailure = (response: HttpClientResponse.HttpClientResponse) => (cause: ParseResult.ParseError) =>
   new HttpClientError.ResponseError({
     request: response.request,
@@ -153,7 +129,7 @@ const isRejection = (error: ApiError): error is TextRevealError.Unauthorized | T
 export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const credentials = yield* Credentials.Credentials
   const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
-  const schedule = RetryPolicy.schedule(resolvePolicy(options))
+  const policy = RetryPolicy.resolve(options)
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(flow(
       HttpClientRequest.prependUrl(baseUrl),
@@ -176,35 +152,38 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       receivedAt: DateTime.Utc
     ) => Effect.Effect<A, HttpClientError.ResponseError>
   ): Effect.Effect<A, ApiError> =>
-    Effect.gen(function*() {
-      const attempts = yield* Ref.make(0)
-      const renewed = yield* Ref.make(false)
-      const attempt: Effect.Effect<A, ApiError> = Effect.gen(function*() {
-        const n = yield* Ref.updateAndGet(attempts, (n) => n + 1)
-        const access = yield* credentials.get
-        const response = yield* client.execute(HttpClientRequest.bearerToken(request, access.token))
-        const receivedAt = yield* DateTime.now
-        yield* Effect.annotateCurrentSpan({ "http.response.status_code": response.status, "textreveal.attempts": n })
-        if (response.status >= 200 && response.status < 300) return yield* decode(response, receivedAt)
-        return yield* fromResponse(response, n).pipe(
-          Effect.catchIf(isRejection, (error) =>
-            Effect.gen(function*() {
-              yield* credentials.invalidate(access.token)
-              const renew = credentials.renewable && !(yield* Ref.get(renewed)) &&
-                (error._tag === "Unauthorized" || !access.fresh)
-              if (!renew) return yield* error
-              yield* Ref.set(renewed, true)
-              yield* Effect.logDebug("TextReveal rejected the token; renewing it and repeating the request")
-              return yield* attempt
-            }))
+    Effect.flatMap(Ref.make(false), (renewed) => {
+      const attempt = (
+        nextAttempt: Effect.Effect<number>
+      ): Effect.Effect<A, ApiError | RetryPolicy.NoRetry<Credentials.CredentialsError>> =>
+        Effect.gen(function*() {
+          const n = yield* nextAttempt
+          const access = yield* Effect.mapError(credentials.get, (error) => new RetryPolicy.NoRetry(error))
+          const response = yield* client.execute(HttpClientRequest.bearerToken(request, access.token))
+          const receivedAt = yield* DateTime.now
+          yield* Effect.annotateCurrentSpan({ "http.response.status_code": response.status, "textreveal.attempts": n })
+          if (response.status >= 200 && response.status < 300) return yield* decode(response, receivedAt)
+          return yield* fromResponse(response, n).pipe(
+            Effect.catchIf(isRejection, (error) =>
+              Effect.gen(function*() {
+                yield* credentials.invalidate(access.token)
+                const renew = credentials.renewable && !(yield* Ref.get(renewed)) &&
+                  (error._tag === "Unauthorized" || !access.fresh)
+                if (!renew) return yield* error
+                yield* Ref.set(renewed, true)
+                yield* Effect.logDebug("TextReveal rejected the token; renewing it and repeating the request")
+                return yield* attempt(nextAttempt)
+              }))
+          )
+        }).pipe(
+          Effect.catchTags({
+            RequestError: (error) => Effect.fail(redactError(error)),
+            ResponseError: (error) => Effect.fail(redactError(error))
+          })
         )
-      }).pipe(
-        Effect.catchTags({
-          RequestError: (error) => Effect.fail(redactError(error)),
-          ResponseError: (error) => Effect.fail(redactError(error))
-        })
+      return withRetries(policy, attempt).pipe(
+        Effect.catchTag("NoRetry", (wrapped) => Effect.fail(wrapped.error))
       )
-      return yield* Effect.retry(attempt, schedule)
     })
 
   const getDownloadUrls = Effect.fn("TextRevealClient.getDownloadUrls")(function*(taskId: string) {

@@ -35,16 +35,19 @@ const excerptOf = (text: string): string | undefined => {
   return readable.length > excerptLength ? `${readable.slice(0, excerptLength)}…` : readable
 }
 
+const nonEmptyString = (u: unknown): string | undefined => Predicate.isString(u) && u !== "" ? u : undefined
+
 /** @internal */
 export const readBody = (text: string): ReadableBody => {
   const json = parseJson(text)
   if (!Predicate.isRecord(json)) {
     return { message: undefined, reason: undefined, errors: [], excerpt: excerptOf(text) }
   }
-  const message = Predicate.isString(json.message) && json.message !== "" ? json.message : undefined
+  // The API's form is `{ message, reason }`; the token endpoint's is OAuth's `{ error, error_description }`.
+  const message = nonEmptyString(json.message) ?? nonEmptyString(json.error_description)
   return {
     message,
-    reason: Predicate.isString(json.reason) ? json.reason : undefined,
+    reason: nonEmptyString(json.reason) ?? nonEmptyString(json.error),
     errors: Option.getOrElse(decodeFieldErrors(json.errors), () => []),
     excerpt: message === undefined ? excerptOf(text) : undefined
   }
@@ -56,41 +59,33 @@ const describe = (status: number, body: ReadableBody): string =>
       ? `TextReveal answered ${status} with an empty body`
       : `TextReveal answered ${status}: ${body.excerpt}`)
 
-/**
- * Maps a non-2xx response to the typed error of its status, from the documented JSON body when there is
- * one. Statuses the API does not document stay a `ResponseError` with reason `StatusCode`.
- *
- * @internal
- */
-export const fromResponse = Effect.fnUntraced(function*(
-  response: HttpClientResponse.HttpClientResponse,
-  attempts: number
-) {
+const read = Effect.fnUntraced(function*(response: HttpClientResponse.HttpClientResponse) {
   const body = readBody(yield* response.text)
-  const status = response.status
-  const common = {
-    message: describe(status, body),
-    reason: body.reason ?? "unknown",
-    ...(body.excerpt === undefined ? {} : { excerpt: body.excerpt })
-  }
-  switch (status) {
-    case 400:
-      return yield* new TextRevealError.Invalid({ status, ...common, errors: body.errors })
-    case 401:
-      return yield* new TextRevealError.Unauthorized({ status, ...common })
-    case 403:
-      return yield* new TextRevealError.Forbidden({ status, ...common })
-    case 404:
-      return yield* new TextRevealError.NotFound({ status, ...common })
-    case 429: {
-      const retryAfter = parseRetryAfter(response.headers["retry-after"], yield* Clock.currentTimeMillis)
-      return yield* new TextRevealError.TooManyRequests({
-        status,
-        ...common,
-        attempts,
-        ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
-      })
+  return {
+    body,
+    common: {
+      message: describe(response.status, body),
+      reason: body.reason ?? "unknown",
+      ...(body.excerpt === undefined ? {} : { excerpt: body.excerpt })
     }
+  }
+})
+
+/** 429, 5xx and undocumented statuses: mapped the same way for the API and the token endpoint. */
+const otherStatus = Effect.fnUntraced(function*(
+  response: HttpClientResponse.HttpClientResponse,
+  attempts: number,
+  { body, common }: Effect.Effect.Success<ReturnType<typeof read>>
+) {
+  const status = response.status
+  if (status === 429) {
+    const retryAfter = parseRetryAfter(response.headers["retry-after"], yield* Clock.currentTimeMillis)
+    return yield* new TextRevealError.TooManyRequests({
+      status,
+      ...common,
+      attempts,
+      ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
+    })
   }
   if (status >= 500 && status <= 599) {
     return yield* new TextRevealError.ServerError({ status, ...common, attempts })
@@ -101,4 +96,52 @@ export const fromResponse = Effect.fnUntraced(function*(
     reason: "StatusCode",
     description: `unexpected status ${status}${body.excerpt === undefined ? "" : `: ${body.excerpt}`}`
   })
+})
+
+/**
+ * Maps a non-2xx API response to the typed error of its status, from the documented JSON body when there
+ * is one. Statuses the API does not document stay a `ResponseError` with reason `StatusCode`.
+ *
+ * @internal
+ */
+export const fromResponse = Effect.fnUntraced(function*(
+  response: HttpClientResponse.HttpClientResponse,
+  attempts: number
+) {
+  const read_ = yield* read(response)
+  const { body, common } = read_
+  switch (response.status) {
+    case 400:
+      return yield* new TextRevealError.Invalid({ status: 400, ...common, errors: body.errors })
+    case 401:
+      return yield* new TextRevealError.Unauthorized({ status: 401, ...common })
+    case 403:
+      return yield* new TextRevealError.Forbidden({ status: 403, ...common })
+    case 404:
+      return yield* new TextRevealError.NotFound({ status: 404, ...common })
+    default:
+      return yield* otherStatus(response, attempts, read_)
+  }
+})
+
+/**
+ * Maps a non-2xx answer of the token endpoint: a refusal (400, 401, 403) is `Unauthorized` with the
+ * endpoint's message; 429, 5xx and other statuses as for the API.
+ *
+ * @internal
+ */
+export const fromTokenResponse = Effect.fnUntraced(function*(
+  response: HttpClientResponse.HttpClientResponse,
+  attempts: number
+) {
+  const read_ = yield* read(response)
+  const status = response.status
+  if (status === 400 || status === 401 || status === 403) {
+    return yield* new TextRevealError.Unauthorized({
+      status: 401,
+      ...read_.common,
+      message: `The token endpoint refused the credentials (${status}): ${read_.common.message}`
+    })
+  }
+  return yield* otherStatus(response, attempts, read_)
 })

@@ -28,13 +28,53 @@ export interface Policy {
   readonly transient: TransientPolicy | false
 }
 
+/**
+ * The user-facing retry options (see `TextRevealClient.Options`), resolved against the defaults.
+ *
+ * @internal
+ */
+export const resolve = (options: {
+  readonly retry?: false | {
+    readonly times?: number | undefined
+    readonly base?: Duration.DurationInput | undefined
+    readonly cap?: Duration.DurationInput | undefined
+    readonly maxRetryAfter?: Duration.DurationInput | undefined
+  } | undefined
+  readonly transientRetry?: false | {
+    readonly times?: number | undefined
+    readonly base?: Duration.DurationInput | undefined
+  } | undefined
+}): Policy => ({
+  rateLimit: options.retry === false ? false : {
+    times: options.retry?.times ?? 8,
+    base: Duration.decode(options.retry?.base ?? Duration.seconds(1)),
+    cap: Duration.decode(options.retry?.cap ?? Duration.seconds(60)),
+    maxRetryAfter: Duration.decode(options.retry?.maxRetryAfter ?? Duration.minutes(5))
+  },
+  transient: options.transientRetry === false ? false : {
+    times: options.transientRetry?.times ?? 3,
+    base: Duration.decode(options.transientRetry?.base ?? Duration.millis(500))
+  }
+})
+
 type Verdict =
   | { readonly _tag: "RateLimited"; readonly retryAfter: Option.Option<Duration.Duration> }
   | { readonly _tag: "Transient"; readonly status: number | "transport" }
   | { readonly _tag: "Final" }
 
+/**
+ * An error that is never retried, whatever its kind: e.g. a token that could not be obtained, whose own
+ * requests were already retried.
+ *
+ * @internal
+ */
+export class NoRetry<E> {
+  readonly _tag = "NoRetry"
+  constructor(readonly error: E) {}
+}
+
 /** @internal */
-export type RetryInput = TextRevealError.TextRevealError | HttpClientError.HttpClientError
+export type RetryInput = TextRevealError.TextRevealError | HttpClientError.HttpClientError | NoRetry<unknown>
 
 const classify = (error: RetryInput): Verdict => {
   switch (error._tag) {

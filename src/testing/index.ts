@@ -1,0 +1,9 @@
+/**
+ * @since 0.1.0
+ */
+export * as Sandbox from "./Sandbox.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TextRevealClientTest from "./TextRevealClientTest.js"
