@@ -152,7 +152,7 @@ export const layerToken = (token: Redacted.Redacted<string>): Layer.Layer<Creden
     Credentials.of({
       renewable: false,
       get: Effect.succeed({ token, fresh: false }),
-      invalidate: () => Effect.logWarning("TextReveal rejected the configured token; set a new TEXTREVEAL_TOKEN")
+      invalidate: () => Effect.void
     })
   )
 

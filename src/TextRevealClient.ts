@@ -166,10 +166,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           return yield* fromResponse(response, n).pipe(
             Effect.catchIf(isRejection, (error) =>
               Effect.gen(function*() {
+                // A 403 on a token obtained for this call is a real refusal, not a stale token.
+                if (error._tag === "Forbidden" && access.fresh) return yield* error
                 yield* credentials.invalidate(access.token)
-                const renew = credentials.renewable && !(yield* Ref.get(renewed)) &&
-                  (error._tag === "Unauthorized" || !access.fresh)
-                if (!renew) return yield* error
+                if (!credentials.renewable || (yield* Ref.get(renewed))) return yield* error
                 yield* Ref.set(renewed, true)
                 yield* Effect.logDebug("TextReveal rejected the token; renewing it and repeating the request")
                 return yield* attempt(nextAttempt)

@@ -11,6 +11,11 @@ export * as DownloadUrl from "./DownloadUrl.js"
 /**
  * @since 0.1.0
  */
+export * as Task from "./Task.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as TaskId from "./TaskId.js"
 
 /**

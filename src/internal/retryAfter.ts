@@ -11,7 +11,9 @@ export const parseRetryAfter = (value: string | undefined, nowMillis: number): O
   if (value === undefined) return Option.none()
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Option.some(Duration.seconds(Number(trimmed)))
-  // Parsing a date string reads no clock: `nowMillis` is the only source of time here.
+  // HTTP dates all start with a day name (IMF-fixdate, RFC 850, asctime); `Date.parse` alone would read
+  // "-5" or "1.5" as years. Parsing reads no clock: `nowMillis` is the only source of time here.
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(trimmed)) return Option.none()
   const at = Date.parse(trimmed)
   if (Number.isNaN(at)) return Option.none()
   return Option.some(Duration.millis(Math.max(0, at - nowMillis)))

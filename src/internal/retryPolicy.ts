@@ -144,13 +144,17 @@ const nextDelay = (
 /**
  * The retry schedule of one call, fed with its errors: 429s wait for `Retry-After` or back off
  * exponentially with full jitter; 5xx and transport failures back off exponentially; everything else
- * stops at once. The two budgets are counted separately. Each retry is logged.
+ * stops at once. The two budgets are counted separately. Each retry is logged with `currentAttempt`, the
+ * number of the request that failed.
  *
  * @internal
  */
-export const schedule = (policy: Policy): Schedule.Schedule<Option.Option<Retry>, RetryInput> =>
-  Schedule.makeWithState<State & { readonly attempt: number }, RetryInput, Option.Option<Retry>>(
-    { rateLimited: 0, transient: 0, attempt: 1 },
+export const schedule = (
+  policy: Policy,
+  currentAttempt: Effect.Effect<number>
+): Schedule.Schedule<Option.Option<Retry>, RetryInput> =>
+  Schedule.makeWithState<State, RetryInput, Option.Option<Retry>>(
+    { rateLimited: 0, transient: 0 },
     (now, error, state) => {
       const verdict = classify(error)
       return Effect.flatMap(nextDelay(policy, verdict, state), (decision) => {
@@ -158,25 +162,21 @@ export const schedule = (policy: Policy): Schedule.Schedule<Option.Option<Retry>
           return Effect.succeed([state, Option.none(), ScheduleDecision.done] as const)
         }
         const [next, delay] = decision.value
-        const retry: Retry = {
-          attempt: state.attempt,
-          status: verdict._tag === "RateLimited" ? 429 : verdict.status,
-          delay
-        }
-        return Effect.as(
-          Effect.logWarning("TextReveal request failed, retrying").pipe(
-            Effect.annotateLogs({
-              attempt: retry.attempt,
-              status: retry.status,
-              delay: Duration.format(delay)
-            })
-          ),
-          [
-            { ...next, attempt: state.attempt + 1 },
+        return Effect.gen(function*() {
+          const retry: Retry = {
+            attempt: yield* currentAttempt,
+            status: verdict._tag === "RateLimited" ? 429 : verdict.status,
+            delay
+          }
+          yield* Effect.logWarning("TextReveal request failed, retrying").pipe(
+            Effect.annotateLogs({ attempt: retry.attempt, status: retry.status, delay: Duration.format(delay) })
+          )
+          return [
+            next,
             Option.some(retry),
             ScheduleDecision.continueWith(ScheduleInterval.after(now + Duration.toMillis(delay)))
           ] as const
-        )
+        })
       })
     }
   )

@@ -14,5 +14,6 @@ export const withRetries = <A, E extends RetryPolicy.RetryInput, R>(
 ): Effect.Effect<A, E, R> =>
   Effect.flatMap(
     Ref.make(0),
-    (count) => Effect.retry(attempt(Ref.updateAndGet(count, (n) => n + 1)), RetryPolicy.schedule(policy))
+    (count) =>
+      Effect.retry(attempt(Ref.updateAndGet(count, (n) => n + 1)), RetryPolicy.schedule(policy, Ref.get(count)))
   )
