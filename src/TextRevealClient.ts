@@ -163,7 +163,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           const receivedAt = yield* DateTime.now
           yield* Effect.annotateCurrentSpan({ "http.response.status_code": response.status, "textreveal.attempts": n })
           if (response.status >= 200 && response.status < 300) return yield* decode(response, receivedAt)
-          return yield* fromResponse(response, n).pipe(
+          return yield* fromResponse(response, n, access.token).pipe(
             Effect.catchIf(isRejection, (error) =>
               Effect.gen(function*() {
                 // A 403 on a token obtained for this call is a real refusal, not a stale token.

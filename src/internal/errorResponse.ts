@@ -4,6 +4,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TextRevealError from "../TextRevealError.js"
 import { parseRetryAfter } from "./retryAfter.js"
@@ -59,8 +60,15 @@ const describe = (status: number, body: ReadableBody): string =>
       ? `TextReveal answered ${status} with an empty body`
       : `TextReveal answered ${status}: ${body.excerpt}`)
 
-const read = Effect.fnUntraced(function*(response: HttpClientResponse.HttpClientResponse) {
-  const body = readBody(yield* response.text)
+/**
+ * Reads the body, with the token blanked out: a proxy's error page may echo the request's headers.
+ */
+const read = Effect.fnUntraced(function*(
+  response: HttpClientResponse.HttpClientResponse,
+  token?: Redacted.Redacted<string>
+) {
+  const text = yield* response.text
+  const body = readBody(token === undefined ? text : text.replaceAll(Redacted.value(token), "<redacted>"))
   return {
     body,
     common: {
@@ -106,9 +114,10 @@ const otherStatus = Effect.fnUntraced(function*(
  */
 export const fromResponse = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  attempts: number
+  attempts: number,
+  token: Redacted.Redacted<string>
 ) {
-  const read_ = yield* read(response)
+  const read_ = yield* read(response, token)
   const { body, common } = read_
   switch (response.status) {
     case 400:

@@ -14,7 +14,8 @@ export const parseRetryAfter = (value: string | undefined, nowMillis: number): O
   // HTTP dates all start with a day name (IMF-fixdate, RFC 850, asctime); `Date.parse` alone would read
   // "-5" or "1.5" as years. Parsing reads no clock: `nowMillis` is the only source of time here.
   if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(trimmed)) return Option.none()
-  const at = Date.parse(trimmed)
+  // The asctime form carries no zone; HTTP dates are always GMT.
+  const at = Date.parse(/GMT$/.test(trimmed) ? trimmed : `${trimmed} GMT`)
   if (Number.isNaN(at)) return Option.none()
   return Option.some(Duration.millis(Math.max(0, at - nowMillis)))
 }

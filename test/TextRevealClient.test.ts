@@ -1,0 +1,322 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, it } from "@effect/vitest"
+import { DownloadUrl, TextRevealClient } from "effect-textreveal"
+import * as Cause from "effect/Cause"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import { readFileSync } from "node:fs"
+import {
+  apiError,
+  failureOf,
+  fakeApi,
+  fileUrl,
+  getDownloadUrls,
+  json,
+  ok,
+  taskId,
+  text,
+  token,
+  tooMany,
+  transport
+} from "./fixtures/fakeApi.js"
+
+const packageVersion: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version
+
+/** No retry of any kind: each mapping test sends exactly one request. */
+const noRetry: TextRevealClient.Options = { retry: false, transientRetry: false }
+
+describe("TextRevealClient.getDownloadUrls", () => {
+  describe("task id validation", () => {
+    it.effect.each(["not-a-uuid", "", `${taskId}/../../users`, "f47ac10b-58cc-4372-a567-0e02b2c3d47"])(
+      "refuses %j locally with Invalid on task_id",
+      (id) =>
+        Effect.gen(function*() {
+          const api = fakeApi(ok())
+          const error = yield* Effect.flip(getDownloadUrls(api, {}, undefined, id))
+          assert.strictEqual(error._tag, "Invalid")
+          if (error._tag !== "Invalid") return
+          assert.strictEqual(error.status, 400)
+          assert.deepStrictEqual(error.errors.map((e) => e.field), ["task_id"])
+          assert.strictEqual(api.requests.length, 0)
+        })
+    )
+  })
+
+  describe("request", () => {
+    it.effect("GETs {default base}/tasks/{id}/download with token, accept and user-agent", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(ok())
+        yield* getDownloadUrls(api)
+        assert.strictEqual(api.requests.length, 1)
+        const [{ request, url }] = api.requests as [(typeof api.requests)[0]]
+        assert.strictEqual(request.method, "GET")
+        assert.strictEqual(url, `https://api.textreveal.com/v3/tasks/${taskId}/download`)
+        assert.strictEqual(request.headers["authorization"], `Bearer ${token}`)
+        assert.strictEqual(request.headers["accept"], "application/json")
+        assert.strictEqual(request.headers["user-agent"], `effect-textreveal/${packageVersion}`)
+      }))
+
+    it.effect.each([
+      "https://sandbox.textreveal.com/v3",
+      "https://sandbox.textreveal.com/v3/",
+      "https://sandbox.textreveal.com/v3//"
+    ])("honours a custom baseUrl %s", (baseUrl) =>
+      Effect.gen(function*() {
+        const api = fakeApi(ok())
+        yield* getDownloadUrls(api, { baseUrl })
+        assert.deepStrictEqual(api.requests.map((r) => r.url), [
+          `https://sandbox.textreveal.com/v3/tasks/${taskId}/download`
+        ])
+      }))
+
+    it.effect("sends no trace context (traceparent, b3) to the API", () =>
+      Effect.gen(function*() {
+        // Control: the same fake, used directly inside a span, does receive trace headers.
+        const control = fakeApi(ok())
+        yield* Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://example.com/")).pipe(
+          Effect.provide(control.layer),
+          Effect.withSpan("caller")
+        )
+        assert.isString(control.requests[0]?.request.headers["traceparent"])
+        assert.isString(control.requests[0]?.request.headers["b3"])
+
+        const api = fakeApi(ok())
+        yield* getDownloadUrls(api).pipe(Effect.withSpan("caller"))
+        assert.strictEqual(api.requests.length, 1)
+        assert.isUndefined(api.requests[0]?.request.headers["traceparent"])
+        assert.isUndefined(api.requests[0]?.request.headers["b3"])
+      }))
+
+    it.effect("applies transformClient to every request", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(ok())
+        yield* getDownloadUrls(api, {
+          transformClient: HttpClient.mapRequest(HttpClientRequest.setHeader("x-proxy", "on"))
+        })
+        assert.strictEqual(api.requests[0]?.request.headers["x-proxy"], "on")
+      }))
+  })
+
+  describe("200 decoding", () => {
+    it.effect("returns the URLs in order, with decoded file names, expiring 5 minutes after the response", () =>
+      Effect.gen(function*() {
+        const start = Date.UTC(2025, 2, 1, 12, 0, 0)
+        yield* TestClock.setTime(start)
+        const urls = [
+          fileUrl("part%201.csv"),
+          fileUrl(`${taskId}.csv`),
+          "http://files.textreveal.com/b/%C3%A9t%C3%A9.csv"
+        ]
+        // The response takes 2 seconds to arrive: expiry counts from its arrival, not from the call.
+        const api = fakeApi({ ...ok(...urls), latency: "2 seconds" })
+        const fiber = yield* Effect.fork(getDownloadUrls(api))
+        yield* TestClock.adjust("2 seconds")
+        const result = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(result.map((d) => d.url), urls)
+        assert.deepStrictEqual(result.map((d) => d.fileName), ["part 1.csv", `${taskId}.csv`, "été.csv"])
+        const expected = DateTime.unsafeMake(start + 2_000 + 5 * 60_000)
+        for (const d of result) {
+          assert.instanceOf(d, DownloadUrl.DownloadUrl)
+          assert.isTrue(DateTime.Equivalence(d.expiresAt, expected), DateTime.formatIso(d.expiresAt))
+        }
+        const first = result[0]
+        assert.isDefined(first)
+        assert.isFalse(first?.isExpiredAt(DateTime.unsafeMake(start + 2_000 + 5 * 60_000 - 1)))
+        assert.isTrue(first?.isExpiredAt(expected))
+      }))
+
+    it.effect("accepts an empty array", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(ok())
+        assert.deepStrictEqual(yield* getDownloadUrls(api), [])
+      }))
+
+    it.effect.each([
+      { name: "a relative URL", reply: ok("/exports/task=1/a.csv") },
+      { name: "a non-http scheme", reply: ok("ftp://files.textreveal.com/exports/a.csv") },
+      { name: "a javascript: URL", reply: ok("javascript:alert(1)") },
+      { name: "a URL without a file name", reply: ok("https://files.textreveal.com/exports/") },
+      { name: "a non-string item", reply: json(200, [fileUrl("a.csv"), 42]) },
+      { name: "an object instead of an array", reply: json(200, { urls: [fileUrl("a.csv")] }) },
+      { name: "a bare string", reply: json(200, fileUrl("a.csv")) },
+      { name: "null", reply: json(200, null) },
+      { name: "a non-JSON body", reply: text(200, "<html><body>maintenance</body></html>") },
+      { name: "an empty body", reply: text(200, "") }
+    ])(
+      "$name in a 200 is a ResponseError Decode, not a defect, and is not retried",
+      ({ reply }) =>
+        Effect.gen(function*() {
+          const api = fakeApi(reply)
+          const exit = yield* Effect.exit(getDownloadUrls(api))
+          assert.isTrue(Exit.isFailure(exit) && !Cause.isDie(exit.cause), String(exit))
+          const error = failureOf(exit)
+          assert.strictEqual(error._tag, "ResponseError")
+          if (error._tag !== "ResponseError") return
+          assert.strictEqual(error.reason, "Decode")
+          assert.strictEqual(error.response.status, 200)
+          assert.strictEqual(api.requests.length, 1)
+        })
+    )
+  })
+
+  describe("status mapping", () => {
+    it.effect("400 is Invalid with its field errors", () =>
+      Effect.gen(function*() {
+        const fieldError = { message: "Expected number, received string", field: "size", reason: "invalid_type" }
+        const api = fakeApi(
+          apiError(400, "invalid", "The server returned an unexpected response", {}, { errors: [fieldError] })
+        )
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "Invalid")
+        if (error._tag !== "Invalid") return
+        assert.strictEqual(error.status, 400)
+        assert.strictEqual(error.message, "The server returned an unexpected response")
+        assert.strictEqual(error.reason, "invalid")
+        assert.deepStrictEqual(error.errors.map((e) => ({ ...e })), [fieldError])
+      }))
+
+    it.effect("400 with an undocumented reason keeps the reason as given", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(apiError(400, "quota_exceeded", "An error occured while processing the task."))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "Invalid")
+        if (error._tag !== "Invalid") return
+        assert.strictEqual(error.reason, "quota_exceeded")
+        assert.strictEqual(error.message, "An error occured while processing the task.")
+        assert.deepStrictEqual(error.errors, [])
+      }))
+
+    it.effect.each([
+      { status: 401, tag: "Unauthorized", reason: "unauthorized", message: "invalid username or API key" },
+      { status: 403, tag: "Forbidden", reason: "forbidden", message: "Not authorized to access this resource" },
+      { status: 404, tag: "NotFound", reason: "not_found", message: "[record] not found." },
+      { status: 429, tag: "TooManyRequests", reason: "too_many_requests", message: "You have too many exports" },
+      { status: 500, tag: "ServerError", reason: "internal", message: "Internal error" },
+      { status: 502, tag: "ServerError", reason: "internal", message: "Bad gateway" },
+      { status: 503, tag: "ServerError", reason: "offline", message: "Unavailable" },
+      { status: 504, tag: "ServerError", reason: "timeout", message: "Upstream timeout" }
+    ])("$status is $tag", ({ message, reason, status, tag }) =>
+      Effect.gen(function*() {
+        const api = fakeApi(apiError(status, reason, message))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, tag)
+        if (error._tag === "RequestError" || error._tag === "ResponseError") return assert.fail(error._tag)
+        assert.strictEqual(error.status, status)
+        assert.strictEqual(error.message, message)
+        assert.strictEqual(error.reason, reason)
+        assert.isUndefined(error.excerpt)
+        assert.strictEqual(api.requests.length, 1)
+      }))
+
+    it.effect("an HTML 502 page is a ServerError with a readable message and an excerpt", () =>
+      Effect.gen(function*() {
+        const page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>" +
+          "</center><hr><center>nginx</center></body></html>"
+        const api = fakeApi(text(502, page, { "content-type": "text/html" }))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "ServerError")
+        if (error._tag !== "ServerError") return
+        assert.strictEqual(error.status, 502)
+        assert.strictEqual(error.reason, "unknown")
+        assert.strictEqual(error.attempts, 1)
+        assert.include(error.excerpt ?? "", "502 Bad Gateway")
+        assert.notInclude(error.excerpt ?? "", "<")
+        assert.include(error.message, "502")
+        assert.include(error.message, "Bad Gateway")
+      }))
+
+    it.effect("a long non-JSON body is cut to a short excerpt", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(503, "overloaded ".repeat(200)))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "ServerError")
+        if (error._tag !== "ServerError") return
+        assert.isString(error.excerpt)
+        assert.isAtMost(error.excerpt?.length ?? 0, 201)
+        assert.isAtMost(error.message.length, 300)
+      }))
+
+    it.effect("an empty error body still gives the class, status and a readable message", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(404, ""))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "NotFound")
+        if (error._tag !== "NotFound") return
+        assert.strictEqual(error.status, 404)
+        assert.include(error.message, "404")
+      }))
+
+    it.effect.each([
+      { status: 400, tag: "Invalid" },
+      { status: 401, tag: "Unauthorized" },
+      { status: 403, tag: "Forbidden" },
+      { status: 404, tag: "NotFound" },
+      { status: 429, tag: "TooManyRequests" },
+      { status: 500, tag: "ServerError" }
+    ])(
+      "$status with JSON lacking the documented fields is still $tag, with an excerpt",
+      ({ status, tag }) =>
+        Effect.gen(function*() {
+          const api = fakeApi(json(status, { detail: "boom", code: status }))
+          const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+          assert.strictEqual(error._tag, tag)
+          if (error._tag === "RequestError" || error._tag === "ResponseError") return assert.fail(error._tag)
+          assert.strictEqual(error.status, status)
+          assert.strictEqual(error.reason, "unknown")
+          assert.include(error.excerpt ?? "", "boom")
+          assert.include(error.message, String(status))
+          assert.include(error.message, "boom")
+        })
+    )
+
+    it.effect("a 400 whose errors are malformed keeps message and reason", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(apiError(400, "invalid", "Bad request", {}, { errors: "size is wrong" }))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "Invalid")
+        if (error._tag !== "Invalid") return
+        assert.strictEqual(error.message, "Bad request")
+        assert.strictEqual(error.reason, "invalid")
+      }))
+
+    it.effect.each([409, 418, 422, 405])(
+      "an undocumented status %d is a ResponseError StatusCode",
+      (status) =>
+        Effect.gen(function*() {
+          const api = fakeApi(apiError(status, "conflict", "Conflict"))
+          const exit = yield* Effect.exit(getDownloadUrls(api))
+          const error = failureOf(exit)
+          assert.strictEqual(error._tag, "ResponseError")
+          if (error._tag !== "ResponseError") return
+          assert.strictEqual(error.reason, "StatusCode")
+          assert.strictEqual(error.response.status, status)
+          assert.strictEqual(api.requests.length, 1)
+        })
+    )
+
+    it.effect("a transport failure is a RequestError Transport", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(transport)
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "RequestError")
+        if (error._tag !== "RequestError") return
+        assert.strictEqual(error.reason, "Transport")
+        assert.strictEqual(api.requests.length, 1)
+      }))
+
+    it.effect("a 429 carries its Retry-After and attempts", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("120"))
+        const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
+        assert.strictEqual(error._tag, "TooManyRequests")
+        if (error._tag !== "TooManyRequests") return
+        assert.strictEqual(error.attempts, 1)
+        assert.strictEqual(error.retryAfter === undefined ? undefined : Duration.toMillis(error.retryAfter), 120_000)
+      }))
+  })
+})

@@ -1,0 +1,338 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { TextRevealClient } from "effect-textreveal"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
+import * as TestClock from "effect/TestClock"
+import {
+  apiError,
+  arrivals,
+  captureLogs,
+  failureOf,
+  type FakeApi,
+  fakeApi,
+  fakeCredentials,
+  fileUrl,
+  getDownloadUrls,
+  json,
+  ok,
+  type Reply,
+  runFor,
+  text,
+  tooMany,
+  transport
+} from "./fixtures/fakeApi.js"
+
+/** The call with its backoff jitter fixed: `Random.next` yields `r` (clamped to [0, 1]) every time. */
+const callWithJitter = (api: FakeApi, r: number, options: TextRevealClient.Options = {}) =>
+  getDownloadUrls(api, options).pipe(Effect.withRandom(Random.fixed([r])))
+
+/** Starts the call in a fiber, to be driven by `TestClock.adjust`. */
+const start = (api: FakeApi, options: TextRevealClient.Options = {}) => Effect.fork(getDownloadUrls(api, options))
+
+const millis = (duration: Duration.Duration | undefined) =>
+  duration === undefined ? undefined : Duration.toMillis(duration)
+
+describe("retries", () => {
+  describe("429 with Retry-After", () => {
+    it.effect("delta-seconds: waits exactly that long (not retried at 6.999 s, retried at 7 s)", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("7"), ok(fileUrl("a.csv")))
+        const fiber = yield* start(api)
+        yield* TestClock.adjust("6999 millis")
+        assert.strictEqual(api.requests.length, 1)
+        yield* TestClock.adjust("1 millis")
+        assert.strictEqual(api.requests.length, 2)
+        const [url] = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(arrivals(api), [0, 7_000])
+        // The URL expires 5 minutes after the successful response, not after the first attempt.
+        assert.isTrue(url !== undefined && DateTime.toEpochMillis(url.expiresAt) === 7_000 + 5 * 60_000)
+      }))
+
+    it.effect("HTTP-date: waits until that instant, by TestClock", () =>
+      Effect.gen(function*() {
+        const now = Date.UTC(2025, 5, 1, 8, 0, 0)
+        yield* TestClock.setTime(now)
+        const api = fakeApi(tooMany(new Date(now + 30_000).toUTCString()), ok())
+        const fiber = yield* start(api)
+        yield* TestClock.adjust("29999 millis")
+        assert.strictEqual(api.requests.length, 1)
+        yield* TestClock.adjust("1 millis")
+        assert.strictEqual(api.requests.length, 2)
+        yield* Fiber.join(fiber)
+        assert.deepStrictEqual(arrivals(api), [0, 30_000])
+      }))
+
+    it.effect("HTTP-date in the past: retried at once", () =>
+      Effect.gen(function*() {
+        const now = Date.UTC(2025, 5, 1, 8, 0, 0)
+        yield* TestClock.setTime(now)
+        const api = fakeApi(tooMany(new Date(now - 60_000).toUTCString()), ok())
+        yield* getDownloadUrls(api)
+        assert.deepStrictEqual(arrivals(api), [0, 0])
+      }))
+
+    it.effect("an unreadable Retry-After (\"1.5\", \"soon 5\") is ignored: the jittered backoff applies", () =>
+      Effect.gen(function*() {
+        const now = Date.UTC(2025, 5, 1, 8, 0, 0)
+        yield* TestClock.setTime(now)
+        const api = fakeApi(tooMany("1.5"), tooMany("soon 5"), ok())
+        const exit = yield* runFor(callWithJitter(api, 1))
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        // Backoff with jitter fixed at its upper bound: 1 s, then 2 s.
+        assert.deepStrictEqual(arrivals(api), [0, 1_000, 3_000])
+      }))
+
+    it.effect("longer than maxRetryAfter (default 5 minutes): fails at once, carrying it", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("301"), ok())
+        const error = failureOf(yield* runFor(getDownloadUrls(api)))
+        assert.strictEqual(api.requests.length, 1)
+        assert.strictEqual(error._tag, "TooManyRequests")
+        if (error._tag !== "TooManyRequests") return
+        assert.strictEqual(millis(error.retryAfter), 301_000)
+        assert.strictEqual(error.attempts, 1)
+      }))
+
+    it.effect("exactly maxRetryAfter: waits for it", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("300"), ok())
+        const exit = yield* runFor(getDownloadUrls(api))
+        assert.isTrue(Exit.isSuccess(exit))
+        assert.deepStrictEqual(arrivals(api), [0, 300_000])
+      }))
+
+    it.effect("an HTTP-date beyond maxRetryAfter fails at once", () =>
+      Effect.gen(function*() {
+        const now = Date.UTC(2025, 5, 1, 8, 0, 0)
+        yield* TestClock.setTime(now)
+        const api = fakeApi(tooMany(new Date(now + 10 * 60_000).toUTCString()), ok())
+        const error = failureOf(yield* runFor(getDownloadUrls(api)))
+        assert.strictEqual(api.requests.length, 1)
+        assert.strictEqual(error._tag, "TooManyRequests")
+        if (error._tag !== "TooManyRequests") return
+        assert.strictEqual(millis(error.retryAfter), 10 * 60_000)
+      }))
+
+    it.effect("retry.maxRetryAfter is honoured", () =>
+      Effect.gen(function*() {
+        const options = { retry: { maxRetryAfter: "10 seconds" } } as const
+        const refused = fakeApi(tooMany("11"), ok())
+        const error = failureOf(yield* runFor(getDownloadUrls(refused, options)))
+        assert.strictEqual(error._tag, "TooManyRequests")
+        assert.strictEqual(refused.requests.length, 1)
+
+        const waited = fakeApi(tooMany("10"), ok())
+        assert.isTrue(Exit.isSuccess(yield* runFor(getDownloadUrls(waited, options))))
+        assert.deepStrictEqual(arrivals(waited), [0, 10_000])
+      }))
+  })
+
+  describe("429 without Retry-After: full-jitter backoff", () => {
+    it.effect("bounds double from 1 s up to 60 s; 8 retries by default, then the last 429 with attempts 9", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany())
+        // Jitter at its upper bound: each wait is the whole bound 1, 2, 4, 8, 16, 32, 60, 60 s.
+        const error = failureOf(yield* runFor(callWithJitter(api, 1)))
+        assert.deepStrictEqual(arrivals(api), [0, 1_000, 3_000, 7_000, 15_000, 31_000, 63_000, 123_000, 183_000])
+        assert.strictEqual(error._tag, "TooManyRequests")
+        if (error._tag !== "TooManyRequests") return
+        assert.strictEqual(error.attempts, 9)
+        assert.isUndefined(error.retryAfter)
+        assert.strictEqual(error.message, "You have too many exports in progress.")
+      }))
+
+    it.effect("with jitter at 0 nothing waits", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany())
+        const error = failureOf(yield* runFor(callWithJitter(api, 0)))
+        assert.deepStrictEqual(arrivals(api), [0, 0, 0, 0, 0, 0, 0, 0, 0])
+        assert.isTrue(error._tag === "TooManyRequests" && error.attempts === 9)
+      }))
+
+    it.effect("each wait is drawn uniformly below its bound (jitter 0.5 waits half of it)", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany(), tooMany(), tooMany(), ok())
+        const fiber = yield* Effect.fork(callWithJitter(api, 0.5))
+        yield* TestClock.adjust("499 millis")
+        assert.strictEqual(api.requests.length, 1)
+        yield* TestClock.adjust("1 millis")
+        assert.strictEqual(api.requests.length, 2)
+        yield* TestClock.adjust("1 minute")
+        yield* Fiber.join(fiber)
+        assert.deepStrictEqual(arrivals(api), [0, 500, 1_500, 3_500])
+      }))
+
+    it.effect("retry.times, retry.base and retry.cap are honoured", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany())
+        const error = failureOf(
+          yield* runFor(callWithJitter(api, 1, { retry: { times: 3, base: "100 millis", cap: "250 millis" } }))
+        )
+        assert.deepStrictEqual(arrivals(api), [0, 100, 300, 550])
+        assert.strictEqual(error._tag, "TooManyRequests")
+        if (error._tag !== "TooManyRequests") return
+        assert.strictEqual(error.attempts, 4)
+      }))
+
+    it.effect("retry: false disables them, even with a short Retry-After", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("1"), ok())
+        const error = failureOf(yield* runFor(getDownloadUrls(api, { retry: false })))
+        assert.strictEqual(api.requests.length, 1)
+        assert.strictEqual(error._tag, "TooManyRequests")
+        if (error._tag !== "TooManyRequests") return
+        assert.strictEqual(error.attempts, 1)
+        assert.strictEqual(millis(error.retryAfter), 1_000)
+      }))
+
+    it.effect("recovers: 429 then 200 succeeds", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany(), tooMany("2"), ok(fileUrl("a.csv")))
+        const exit = yield* runFor(callWithJitter(api, 1))
+        assert.isTrue(Exit.isSuccess(exit) && exit.value.length === 1, String(exit))
+        assert.deepStrictEqual(arrivals(api), [0, 1_000, 3_000])
+      }))
+  })
+
+  describe("5xx and transport failures", () => {
+    it.effect("500: 3 retries after 500 ms, 1 s, 2 s, then ServerError with attempts 4", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(apiError(500, "internal", "Internal error"))
+        const fiber = yield* start(api)
+        yield* TestClock.adjust("499 millis")
+        assert.strictEqual(api.requests.length, 1)
+        yield* TestClock.adjust("1 millis")
+        assert.strictEqual(api.requests.length, 2)
+        yield* TestClock.adjust("1 minute")
+        const error = failureOf(yield* Fiber.await(fiber))
+        assert.deepStrictEqual(arrivals(api), [0, 500, 1_500, 3_500])
+        assert.strictEqual(error._tag, "ServerError")
+        if (error._tag !== "ServerError") return
+        assert.strictEqual(error.status, 500)
+        assert.strictEqual(error.attempts, 4)
+      }))
+
+    it.effect.each([502, 503, 504])("%d is retried the same way", (status) =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(status, "<html><h1>Gateway</h1></html>"))
+        const error = failureOf(yield* runFor(getDownloadUrls(api)))
+        assert.deepStrictEqual(arrivals(api), [0, 500, 1_500, 3_500])
+        assert.strictEqual(error._tag, "ServerError")
+        if (error._tag !== "ServerError") return
+        assert.strictEqual(error.status, status)
+        assert.strictEqual(error.attempts, 4)
+      }))
+
+    it.effect("a transport failure: 3 retries, then RequestError", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(transport)
+        const error = failureOf(yield* runFor(getDownloadUrls(api)))
+        assert.deepStrictEqual(arrivals(api), [0, 500, 1_500, 3_500])
+        assert.strictEqual(error._tag, "RequestError")
+        if (error._tag !== "RequestError") return
+        assert.strictEqual(error.reason, "Transport")
+      }))
+
+    it.effect("recovers: 503, transport, then 200 succeeds", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(503, ""), transport, ok(fileUrl("a.csv")))
+        const exit = yield* runFor(getDownloadUrls(api))
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.deepStrictEqual(arrivals(api), [0, 500, 1_500])
+      }))
+
+    it.effect.each<{ readonly name: string; readonly reply: Reply }>([
+      { name: "503", reply: text(503, "") },
+      { name: "transport", reply: transport }
+    ])("transientRetry: false disables them ($name)", ({ reply }) =>
+      Effect.gen(function*() {
+        const api = fakeApi(reply, ok())
+        const exit = yield* runFor(getDownloadUrls(api, { transientRetry: false }))
+        assert.isTrue(Exit.isFailure(exit))
+        assert.strictEqual(api.requests.length, 1)
+      }))
+
+    it.effect("transientRetry.times and transientRetry.base are honoured", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(500, ""))
+        const error = failureOf(
+          yield* runFor(getDownloadUrls(api, { transientRetry: { times: 2, base: "100 millis" } }))
+        )
+        assert.deepStrictEqual(arrivals(api), [0, 100, 300])
+        assert.isTrue(error._tag === "ServerError" && error.attempts === 3)
+      }))
+
+    it.effect("rate-limit and transient budgets are separate", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(503, ""), tooMany("1"), text(503, ""), tooMany("1"), ok())
+        const exit = yield* runFor(getDownloadUrls(api, { retry: { times: 2 }, transientRetry: { times: 2 } }))
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.strictEqual(api.requests.length, 5)
+      }))
+  })
+
+  describe("never retried", () => {
+    it.effect.each<{ readonly name: string; readonly reply: Reply }>([
+      { name: "400", reply: apiError(400, "invalid", "bad") },
+      { name: "401", reply: apiError(401, "unauthorized", "invalid username or API key") },
+      { name: "403", reply: apiError(403, "forbidden", "Not authorized to access this resource") },
+      { name: "404", reply: apiError(404, "not_found", "[record] not found.") },
+      { name: "418", reply: apiError(418, "teapot", "I'm a teapot") },
+      { name: "a relative URL in a 200", reply: ok("/a.csv") },
+      { name: "a non-JSON 200", reply: text(200, "<html></html>") },
+      { name: "an object in a 200", reply: json(200, { urls: [] }) }
+    ])("$name: exactly one request", ({ reply }) =>
+      Effect.gen(function*() {
+        const api = fakeApi(reply, ok())
+        const exit = yield* runFor(getDownloadUrls(api))
+        assert.isTrue(Exit.isFailure(exit))
+        assert.strictEqual(api.requests.length, 1)
+      }))
+  })
+
+  describe("logging", () => {
+    it.effect("each retry is logged with attempt, delay and status", () =>
+      Effect.gen(function*() {
+        const capture = captureLogs()
+        const api = fakeApi(text(500, ""), tooMany("7"), transport, ok())
+        const exit = yield* runFor(getDownloadUrls(api).pipe(Effect.provide(capture.layer)))
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        const retries = capture.logs.filter((log) => log.level === "WARN")
+        assert.deepStrictEqual(
+          retries.map((log) => log.annotations),
+          [
+            { attempt: 1, status: 500, delay: "500ms" },
+            { attempt: 2, status: 429, delay: "7s" },
+            { attempt: 3, status: "transport", delay: "1s" }
+          ]
+        )
+      }))
+
+    it.effect("the logged attempt is the request that failed, counting a repeat after a token renewal", () =>
+      Effect.gen(function*() {
+        const capture = captureLogs()
+        const credentials = fakeCredentials({ renewable: true })
+        const api = fakeApi(apiError(401, "unauthorized", "expired"), tooMany("1"), ok())
+        const exit = yield* runFor(getDownloadUrls(api, {}, credentials.layer).pipe(Effect.provide(capture.layer)))
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.strictEqual(api.requests.length, 3)
+        // The 429 answered the 2nd request (its TooManyRequests would say attempts: 2).
+        assert.deepStrictEqual(
+          capture.logs.filter((log) => log.level === "WARN").map((log) => log.annotations),
+          [{ attempt: 2, status: 429, delay: "1s" }]
+        )
+      }))
+
+    it.effect("nothing is logged as a retry when the call is not retried", () =>
+      Effect.gen(function*() {
+        const capture = captureLogs()
+        const api = fakeApi(apiError(404, "not_found", "[record] not found."))
+        yield* runFor(getDownloadUrls(api).pipe(Effect.provide(capture.layer)))
+        assert.deepStrictEqual(capture.logs.filter((log) => "attempt" in log.annotations), [])
+      }))
+  })
+})
