@@ -29,8 +29,10 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import { createGzip } from "node:zlib"
 import * as Credentials from "../Credentials.js"
+import * as DownloadUrl from "../DownloadUrl.js"
 import * as Task from "../Task.js"
 import * as TaskId from "../TaskId.js"
+import * as TextRevealError from "../TextRevealError.js"
 import * as DemoCsv from "./internal/demoCsv.js"
 import { makeSigner, storageError } from "./internal/signing.js"
 
@@ -231,12 +233,34 @@ const ruleTrigger = (schedule: FaultSchedule | undefined): () => boolean => {
   return () => remaining-- > 0
 }
 
+/**
+ * A JSON answer encoded with the library's own wire schema: client and sandbox share one definition of
+ * every body.
+ */
+const respond = <A, I>(
+  schema: Schema.Schema<A, I>,
+  value: A,
+  options?: HttpServerResponse.Options.WithContentType
+): HttpServerResponse.HttpServerResponse =>
+  // The sandbox builds every value it encodes: a failure to encode would be a bug in the sandbox itself.
+  HttpServerResponse.unsafeJson(Schema.encodeSync(schema)(value), options)
+
 const apiError = (
   status: number,
   message: string,
   reason: string,
-  errors?: ReadonlyArray<{ message: string; field: string; reason: string }>
-) => HttpServerResponse.unsafeJson({ message, code: status, reason, ...(errors ? { errors } : {}) }, { status })
+  errors?: ReadonlyArray<{ message: string; field: string; reason: string }>,
+  headers?: Record<string, string>
+) =>
+  respond(TextRevealError.ErrorBody, {
+    message,
+    code: status,
+    reason,
+    ...(errors ? { errors: errors.map((e) => new TextRevealError.FieldError(e)) } : {})
+  }, { status, ...(headers ? { headers } : {}) })
+
+const tokenError = (status: number, error: string, description: string) =>
+  respond(Credentials.TokenErrorBody, { error, error_description: description }, { status })
 
 const htmlPage = (status: number, title: string) =>
   HttpServerResponse.text(
@@ -358,8 +382,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const now = yield* Clock.currentTimeMillis
     const token = `sbx.${randomBytes(24).toString("base64url")}`
     yield* Ref.update(tokens, (map) => new Map(map).set(token, now + Duration.toMillis(tokenLifetime)))
-    return HttpServerResponse.unsafeJson({
-      access_token: token,
+    return respond(Credentials.TokenResponseBody, {
+      access_token: Redacted.make(token),
       expires_in: Math.max(1, Math.round(Duration.toSeconds(tokenLifetime))),
       token_type: "Bearer"
     })
@@ -370,23 +394,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const text = yield* Effect.orElseSucceed(request.text, () => "")
     const body = Schema.decodeUnknownEither(TokenRequest)(text)
     if (Either.isLeft(body)) {
-      return HttpServerResponse.unsafeJson({
-        error: "invalid_request",
-        error_description: "Expected a JSON password grant with username, password, audience and client_id."
-      }, { status: 400 })
+      return tokenError(
+        400,
+        "invalid_request",
+        "Expected a JSON password grant with username, password, audience and client_id."
+      )
     }
     const grant = body.right
     if (grant.client_id !== Credentials.defaultClientId || grant.audience !== Credentials.defaultAudience) {
-      return HttpServerResponse.unsafeJson({
-        error: "access_denied",
-        error_description: "Unknown client or audience."
-      }, { status: 401 })
+      return tokenError(401, "access_denied", "Unknown client or audience.")
     }
     if (Redacted.value(grant.username) !== username || Redacted.value(grant.password) !== password) {
-      return HttpServerResponse.unsafeJson({
-        error: "invalid_grant",
-        error_description: "Wrong email or password."
-      }, { status: 403 })
+      return tokenError(403, "invalid_grant", "Wrong email or password.")
     }
     return yield* issueToken
   })
@@ -428,7 +447,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.gen(function*() {
       const task = yield* findTask(rawId)
       if (Either.isLeft(task)) return task.left
-      return HttpServerResponse.unsafeJson({ status: statusOf(task.right, yield* Clock.currentTimeMillis) })
+      return respond(Task.StatusBody, { status: statusOf(task.right, yield* Clock.currentTimeMillis) })
     })
 
   const downloadRoute = (rawId: string, fault: Option.Option<Fault>) =>
@@ -443,7 +462,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const validity = Option.isSome(fault) && fault.value._tag === "ExpireEarly"
         ? Duration.toMillis(fault.value.after ?? 0)
         : Duration.toMillis(urlValidity)
-      return HttpServerResponse.unsafeJson(
+      return respond(
+        DownloadUrl.DownloadUrlsBody,
         task.files.map(({ name }) =>
           origin + signer.sign(`/files/exports/task=${task.id}/${encodeURIComponent(name)}`, now + validity)
         )
@@ -477,24 +497,22 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const start = after === null ? 0 : ordered.findIndex((t) => String(t.seq) === after) + 1
     const page = ordered.slice(start, start + size)
     const hasNext = start + size < ordered.length
-    const iso = (millis: number) => DateTime.formatIso(DateTime.unsafeMake(millis))
+    const wanted = (field: Task.TaskField) => fields.length === 0 || fields.includes(field)
     const data = page.map((t) => {
       const status = statusOf(t, now)
-      const full: Record<string, unknown> = {
+      const done = status === "completed" || status === "failed"
+      return new Task.Task({
         id: t.id,
-        status,
-        description: t.description,
-        type: "export",
-        created_at: iso(t.createdAt),
-        completed_at: status === "completed" || status === "failed"
-          ? iso(t.createdAt + t.startingFor + t.runningFor)
-          : null
-      }
-      return fields.length === 0
-        ? full
-        : Object.fromEntries(Object.entries(full).filter(([k]) => k === "id" || fields.includes(k)))
+        ...(wanted("status") ? { status } : {}),
+        ...(wanted("description") ? { description: t.description } : {}),
+        ...(wanted("type") ? { type: "export" } : {}),
+        ...(wanted("created_at") ? { created_at: DateTime.unsafeMake(t.createdAt) } : {}),
+        ...(wanted("completed_at")
+          ? { completed_at: done ? DateTime.unsafeMake(t.createdAt + t.startingFor + t.runningFor) : null }
+          : {})
+      })
     })
-    return HttpServerResponse.unsafeJson({
+    return respond(Task.TaskListBody, {
       data,
       size: page.length,
       has_next: hasNext,
@@ -581,9 +599,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Fault.$match(fault, {
       TooManyRequests: ({ retryAfter }) =>
         Effect.succeed(
-          HttpServerResponse.unsafeJson(
-            { message: "You have too many exports in progress.", code: 429, reason: "too_many_requests" },
-            { status: 429, headers: retryAfter === undefined ? {} : { "retry-after": String(retryAfter) } }
+          apiError(
+            429,
+            "You have too many exports in progress.",
+            "too_many_requests",
+            undefined,
+            retryAfter === undefined ? {} : { "retry-after": String(retryAfter) }
           )
         ),
       ServerError: ({ html, status = 500 }) =>
@@ -687,7 +708,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         outcome: taskOptions.outcome ?? "completed",
         files: specs.map((spec, i) => ({
           name: spec.name ?? (i === 0 ? `${id}.csv` : `${id}-${i + 1}.csv`),
-          file: { seed: Number.parseInt(id.slice(0, 8), 16) ^ i, rows: spec.rows ?? 1000 }
+          file: { seed: (Number.parseInt(id.slice(0, 8), 16) ^ i) >>> 0, rows: spec.rows ?? 1000 }
         })),
         gzip: taskOptions.gzip ?? false,
         accessible: taskOptions.accessible ?? true,
