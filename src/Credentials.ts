@@ -19,6 +19,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import { readJson } from "./internal/body.js"
 import { fromTokenResponse } from "./internal/errorResponse.js"
 import { redactError } from "./internal/redact.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
@@ -237,7 +238,7 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
         const response = yield* http.execute(request)
         const obtainedAt = yield* Clock.currentTimeMillis
         if (response.status < 200 || response.status >= 300) return yield* fromTokenResponse(response, n)
-        const json = yield* response.json
+        const json = yield* readJson(response)
         // The parse error would quote the body, token included: only its absence of shape is reported.
         const token = yield* Effect.mapError(decodeToken(json), () =>
           new HttpClientError.ResponseError({

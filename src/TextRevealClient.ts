@@ -20,6 +20,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
 import * as Credentials from "./Credentials.js"
 import * as DownloadUrl from "./DownloadUrl.js"
+import { readJson } from "./internal/body.js"
 import { fromResponse } from "./internal/errorResponse.js"
 import { redactError } from "./internal/redact.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
@@ -150,7 +151,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     decode: (
       response: HttpClientResponse.HttpClientResponse,
       receivedAt: DateTime.Utc
-    ) => Effect.Effect<A, HttpClientError.ResponseError>
+    ) => Effect.Effect<A, HttpClientError.HttpClientError>
   ): Effect.Effect<A, ApiError> =>
     Effect.flatMap(Ref.make(false), (renewed) => {
       const attempt = (
@@ -193,7 +194,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       HttpClientRequest.get(`/tasks/${id}/download`),
       (response, receivedAt) =>
         Effect.flatMap(
-          response.json,
+          readJson(response),
           (body) => Effect.mapError(DownloadUrl.decodeBody(body, receivedAt), decodeFailure(response))
         )
     )

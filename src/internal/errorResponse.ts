@@ -7,6 +7,7 @@ import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TextRevealError from "../TextRevealError.js"
+import { readText } from "./body.js"
 import { parseRetryAfter } from "./retryAfter.js"
 
 const excerptLength = 200
@@ -67,7 +68,7 @@ const read = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
   token?: Redacted.Redacted<string>
 ) {
-  const text = yield* response.text
+  const text = yield* readText(response)
   const body = readBody(token === undefined ? text : text.replaceAll(Redacted.value(token), "<redacted>"))
   return {
     body,

@@ -317,6 +317,14 @@ const takeBytes = (limit: number) => (stream: Stream.Stream<Uint8Array, unknown>
     Stream.takeWhile((bytes) => bytes.length > 0)
   )
 
+/** Whether an `Accept-Encoding` header takes gzip: named (or `*`) without `q=0`. */
+const acceptsGzip = (header: string | undefined): boolean =>
+  (header ?? "").split(",").some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(";").map((p) => p.trim())
+    const q = params.find((p) => p.startsWith("q="))
+    return (coding === "gzip" || coding === "*") && (q === undefined || Number(q.slice(2)) > 0)
+  })
+
 /** A `Range` header against a file of `size` bytes: none to serve it whole, left when unsatisfiable. */
 const parseRange = (
   value: string | undefined,
@@ -335,7 +343,9 @@ const parseRange = (
   }
   const start = Number(first)
   const end = last === "" ? size - 1 : Math.min(Number(last), size - 1)
-  return Option.some(start >= size || end < start ? Either.left("unsatisfiable") : Either.right([start, end] as const))
+  // A last byte before the first makes the header invalid, and an invalid `Range` is ignored.
+  if (match[2] !== "" && Number(last) < start) return Option.none()
+  return Option.some(start >= size ? Either.left("unsatisfiable") : Either.right([start, end] as const))
 }
 
 const TokenRequest = Schema.parseJson(Credentials.TokenRequestBody)
@@ -478,7 +488,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
       return apiError(400, "The server returned an unexpected response", "invalid", [
         /^\d+$/.test(sizeParam)
-          ? { message: "Number must be between 1 and 1000", field: "size", reason: "too_big" }
+          ? { message: "Number must be between 1 and 1000", field: "size", reason: size < 1 ? "too_small" : "too_big" }
           : { message: "Expected number, received string", field: "size", reason: "invalid_type" }
       ])
     }
@@ -561,7 +571,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const size = DemoCsv.size(entry.file)
       const etag = `"${entry.file.seed.toString(16)}-${size.toString(16)}"`
       const headers = { etag, "accept-ranges": "bytes" }
-      if (task.gzip && /\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) {
+      if (task.gzip && acceptsGzip(request.headers["accept-encoding"])) {
         return HttpServerResponse.stream(
           NodeStream.pipeThroughSimple(DemoCsv.stream(entry.file), () => createGzip()),
           { headers: { etag, "content-encoding": "gzip", vary: "accept-encoding" }, contentType: "text/csv" }
