@@ -190,7 +190,12 @@ interface Held {
 type State =
   | { readonly _tag: "Empty" }
   | { readonly _tag: "Held"; readonly held: Held }
-  | { readonly _tag: "Renewing"; readonly deferred: Deferred.Deferred<Redacted.Redacted<string>, CredentialsError> }
+  | {
+    readonly _tag: "Renewing"
+    readonly deferred: Deferred.Deferred<Redacted.Redacted<string>, CredentialsError>
+    /** The token being replaced, still valid: it serves if the renewal fails, unless it was rejected meanwhile. */
+    readonly previous: Held | undefined
+  }
 
 /** A token request in flight, awaited by every caller that needs a token meanwhile. */
 interface Renewal {
@@ -235,8 +240,9 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
     (nextAttempt) =>
       Effect.gen(function*() {
         const n = yield* nextAttempt
+        // The lifetime counts from the request, so that a slow answer cannot make a token outlive its expiry.
+        const requestedAt = yield* Clock.currentTimeMillis
         const response = yield* http.execute(request)
-        const obtainedAt = yield* Clock.currentTimeMillis
         if (response.status < 200 || response.status >= 300) return yield* fromTokenResponse(response, n)
         const json = yield* readJson(response)
         // The parse error would quote the body, token included: only its absence of shape is reported.
@@ -250,8 +256,8 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
         const lifetime = token.expires_in * 1000
         return {
           token: token.access_token,
-          expiresAt: obtainedAt + lifetime,
-          renewAt: obtainedAt + lifetime - renewalMargin(lifetime)
+          expiresAt: requestedAt + lifetime,
+          renewAt: requestedAt + lifetime - renewalMargin(lifetime)
         }
       }).pipe(
         Effect.catchTags({
@@ -271,18 +277,15 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
       yield* requestToken.pipe(
         Effect.exit,
         Effect.flatMap((exit) =>
-          SynchronizedRef.set(
-            state,
-            Exit.isSuccess(exit)
-              ? { _tag: "Held", held: exit.value }
-              : previous === undefined
-              ? { _tag: "Empty" }
-              : { _tag: "Held", held: previous }
-          ).pipe(Effect.zipRight(Deferred.complete(deferred, Effect.map(exit, (held) => held.token))))
+          SynchronizedRef.update(state, (current): State => {
+            if (Exit.isSuccess(exit)) return { _tag: "Held", held: exit.value }
+            const fallback = current._tag === "Renewing" ? current.previous : undefined
+            return fallback === undefined ? { _tag: "Empty" } : { _tag: "Held", held: fallback }
+          }).pipe(Effect.zipRight(Deferred.complete(deferred, Effect.map(exit, (held) => held.token))))
         ),
         Effect.forkIn(scope)
       )
-      return deferred
+      return [deferred, { _tag: "Renewing", deferred, previous }] as const
     })
 
   const get: Effect.Effect<AccessToken, CredentialsError> = Effect.gen(function*() {
@@ -293,14 +296,11 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
         switch (current._tag) {
           case "Held":
             if (now < current.held.renewAt) return Effect.succeed([current.held, current] as const)
-            return Effect.map(
-              renew(current.held),
-              (deferred) => [{ deferred }, { _tag: "Renewing", deferred }] as const
-            )
+            return Effect.map(renew(current.held), ([deferred, next]) => [{ deferred }, next] as const)
           case "Renewing":
             return Effect.succeed([{ deferred: current.deferred }, current] as const)
           case "Empty":
-            return Effect.map(renew(undefined), (deferred) => [{ deferred }, { _tag: "Renewing", deferred }] as const)
+            return Effect.map(renew(undefined), ([deferred, next]) => [{ deferred }, next] as const)
         }
       }
     )
@@ -316,11 +316,15 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
     return yield* renewed.left
   })
 
+  const sameToken = (held: Held | undefined, token: Redacted.Redacted<string>) =>
+    held !== undefined && Redacted.value(held.token) === Redacted.value(token)
+
   const invalidate = (token: Redacted.Redacted<string>) =>
-    SynchronizedRef.update(
-      state,
-      (current): State => current._tag === "Held" && current.held.token === token ? { _tag: "Empty" } : current
-    )
+    SynchronizedRef.update(state, (current): State => {
+      if (current._tag === "Held") return sameToken(current.held, token) ? { _tag: "Empty" } : current
+      if (current._tag === "Renewing" && sameToken(current.previous, token)) return { ...current, previous: undefined }
+      return current
+    })
 
   return Credentials.of({ renewable: true, get, invalidate })
 })
@@ -335,6 +339,13 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
 export const layerPassword = (options: PasswordOptions): Layer.Layer<Credentials, never, HttpClient.HttpClient> =>
   Layer.scoped(Credentials, makePassword(options))
 
+/** A secret from the config, absent when unset or empty (`TEXTREVEAL_TOKEN=` does not count as a token). */
+const secret = (name: string) =>
+  Effect.map(
+    Config.option(Config.redacted(name)),
+    Option.filter((value) => Redacted.value(value) !== "")
+  )
+
 /**
  * Credentials from the environment: a fixed token from `TEXTREVEAL_TOKEN`, or else the API key and secret
  * from `TEXTREVEAL_USERNAME` and `TEXTREVEAL_PASSWORD` (with `TEXTREVEAL_TOKEN_URL`, optional). With none
@@ -346,10 +357,10 @@ export const layerPassword = (options: PasswordOptions): Layer.Layer<Credentials
 export const layerConfig: Layer.Layer<Credentials, ConfigError.ConfigError, HttpClient.HttpClient> = Layer
   .unwrapEffect(
     Effect.gen(function*() {
-      const token = yield* Config.option(Config.redacted("TEXTREVEAL_TOKEN"))
+      const token = yield* secret("TEXTREVEAL_TOKEN")
       if (Option.isSome(token)) return layerToken(token.value)
-      const username = yield* Config.option(Config.redacted("TEXTREVEAL_USERNAME"))
-      const password = yield* Config.option(Config.redacted("TEXTREVEAL_PASSWORD"))
+      const username = yield* secret("TEXTREVEAL_USERNAME")
+      const password = yield* secret("TEXTREVEAL_PASSWORD")
       if (Option.isSome(username) && Option.isSome(password)) {
         const tokenUrl = yield* Config.option(Config.url("TEXTREVEAL_TOKEN_URL"))
         return layerPassword({

@@ -102,7 +102,7 @@ interface TokenEndpointOptions {
   readonly script?: ReadonlyArray<Answer> | undefined
 }
 
-/** A fake token endpoint alone; anything else it receives fails the test. */
+/** A fake token endpoint alone: every request it receives is answered as a token request. */
 const tokenEndpoint = (options: TokenEndpointOptions = {}) =>
   fakeHttp((_request, n) =>
     Effect.gen(function*() {
@@ -138,10 +138,10 @@ const isSleeping = Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0)
 const runToEnd = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
   Effect.gen(function*() {
     for (let i = 0; i < 3600; i++) {
-      if (Option.isSome(yield* Fiber.poll(fiber))) break
+      if (Option.isSome(yield* Fiber.poll(fiber))) return yield* Fiber.join(fiber)
       yield* TestClock.adjust("1 second")
     }
-    return yield* Fiber.join(fiber)
+    return assert.fail("still running after an hour by TestClock")
   })
 
 /** Every printed form of a value: none may hold a secret. */
@@ -347,6 +347,7 @@ describe("Credentials.layerPassword: concurrency", () => {
       const fake = tokenEndpoint({ expiresIn: 600, latency: "1 second" })
       const credentials = yield* passwordCredentials(fake)
       const first = yield* Effect.fork(credentials.get)
+      yield* until(isSleeping, "the first token request is in flight")
       yield* TestClock.adjust("1 second")
       assert.strictEqual(tokenOf(yield* Fiber.join(first)), "tok-1")
       yield* TestClock.adjust("540 seconds")
@@ -462,6 +463,32 @@ describe("Credentials.layerPassword: invalidate", () => {
       assert.strictEqual(tokenOf(current), "tok-2")
       assert.isFalse(current.fresh)
       assert.strictEqual(fake.sent.length, 2)
+    }).pipe(Effect.scoped))
+
+  it.effect("a token invalidated while its renewal is in flight is not handed out when the renewal fails", () =>
+    Effect.gen(function*() {
+      const fake = tokenEndpoint({
+        expiresIn: 600,
+        latency: "1 second",
+        script: [issued(1, 600), jsonResponse(503, { message: "down", code: 503, reason: "internal" })]
+      })
+      const credentials = yield* passwordCredentials(fake, { transientRetry: false })
+      const first = yield* Effect.fork(credentials.get)
+      yield* until(isSleeping, "the first token request is in flight")
+      yield* TestClock.adjust("1 second")
+      const rejected = yield* Fiber.join(first)
+      // At renewal time a caller starts the renewal; meanwhile the API rejects tok-1 and the client discards it.
+      yield* TestClock.adjust("540 seconds")
+      const waiting = yield* Effect.fork(Effect.either(credentials.get.pipe(Logger.withMinimumLogLevel(LogLevel.None))))
+      yield* until(isSleeping, "the renewal is in flight")
+      yield* credentials.invalidate(rejected.token)
+      yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(waiting)
+      // tok-1 is not valid any more for the API: the renewal's error is the answer, not the rejected token.
+      assert.isTrue(
+        result._tag === "Left" || tokenOf(result.right) !== "tok-1",
+        "the token the API rejected is handed out again"
+      )
     }).pipe(Effect.scoped))
 })
 
@@ -745,6 +772,23 @@ describe("Credentials.layerConfig", () => {
         ], fake))
       )
       assert.strictEqual(fake.sent.length, 0)
+    }))
+
+  it.effect("an empty TEXTREVEAL_TOKEN counts as unset: the username and password are used", () =>
+    Effect.gen(function*() {
+      const fake = tokenEndpoint()
+      yield* Effect.gen(function*() {
+        const credentials = yield* Credentials.Credentials
+        assert.isTrue(credentials.renewable)
+        assert.strictEqual(tokenOf(yield* credentials.get), "tok-1")
+      }).pipe(
+        Effect.provide(fromEnv([
+          ["TEXTREVEAL_TOKEN", ""],
+          ["TEXTREVEAL_USERNAME", apiKey],
+          ["TEXTREVEAL_PASSWORD", apiSecret]
+        ], fake))
+      )
+      assert.strictEqual(fake.sent.length, 1)
     }))
 
   it.effect.each([
