@@ -15,9 +15,9 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
 import * as http from "node:http"
 import { gunzipSync } from "node:zlib"
+import { eventually } from "./fixtures/eventually.js"
 
 // ---- helpers
 
@@ -165,16 +165,6 @@ const withParam = (url: string, name: string, value: string) => {
   u.searchParams.set(name, value)
   return u.href
 }
-
-/** Waits, in real time and bounded, until `condition` holds. For work on sockets while `TestClock` is frozen. */
-const eventually = <E, R>(condition: Effect.Effect<boolean, E, R>, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 2000; i++) {
-      if (yield* condition) return
-      yield* TestServices.provideLive(Effect.sleep("1 millis"))
-    }
-    assert.fail(`timed out waiting until ${what}`)
-  })
 
 // ---- token endpoint
 

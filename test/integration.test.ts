@@ -22,7 +22,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
+import { eventually } from "./fixtures/eventually.js"
 
 // ---- helpers
 
@@ -82,16 +82,6 @@ const routes = Effect.flatMap(
 /** A completed task with two small files. */
 const createTask = (options: Sandbox.TaskOptions = { files: [{ rows: 10 }, { rows: 5 }] }) =>
   Effect.flatMap(Sandbox.Sandbox, (sandbox) => sandbox.createTask(options))
-
-/** Waits, in real time and bounded, until `condition` holds; for sockets while `TestClock` is frozen. */
-const eventually = <E, R>(condition: Effect.Effect<boolean, E, R>, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 2000; i++) {
-      if (yield* condition) return
-      yield* TestServices.provideLive(Effect.sleep("1 millis"))
-    }
-    assert.fail(`timed out waiting until ${what}`)
-  })
 
 // ---- documented answers
 
