@@ -39,24 +39,6 @@ export const ErrorBody = Schema.Struct({
  */
 export type ErrorBody = typeof ErrorBody.Type
 
-/**
- * Reasons the documentation lists for a 400. Others are accepted and kept as given.
- *
- * @since 0.1.0
- * @category models
- */
-export const knownReasons = [
-  "invalid",
-  "timeout",
-  "offline",
-  "unknown",
-  "not_found",
-  "unauthorized",
-  "forbidden",
-  "internal",
-  "too_many_requests"
-] as const
-
 const common = {
   message: Schema.String,
   /** The documented `reason`, or `"unknown"` when the body did not carry one. */

@@ -401,6 +401,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   const tokenRoute = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    // A body that cannot be read is answered as a malformed one.
     const text = yield* Effect.orElseSucceed(request.text, () => "")
     const body = Schema.decodeUnknownEither(TokenRequest)(text)
     if (Either.isLeft(body)) {
