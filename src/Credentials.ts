@@ -243,7 +243,9 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
         // The lifetime counts from the request, so that a slow answer cannot make a token outlive its expiry.
         const requestedAt = yield* Clock.currentTimeMillis
         const response = yield* http.execute(request)
-        if (response.status < 200 || response.status >= 300) return yield* fromTokenResponse(response, n)
+        if (response.status < 200 || response.status >= 300) {
+          return yield* fromTokenResponse(response, n, [body.username, body.password])
+        }
         const json = yield* readJson(response)
         // The parse error would quote the body, token included: only its absence of shape is reported.
         const token = yield* Effect.mapError(decodeToken(json), () =>

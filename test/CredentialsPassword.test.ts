@@ -514,6 +514,18 @@ describe("Credentials.layerPassword: no secret printed", () => {
       assertNothingPrinted("Unauthorized", error, secrets)
     }).pipe(Effect.scoped))
 
+  it.effect("refused credentials echoed by the endpoint: the key and secret are blanked out of the message", () =>
+    Effect.gen(function*() {
+      const fake = tokenEndpoint({
+        script: [jsonResponse(401, { error: "access_denied", error_description: `No key ${apiKey} with ${apiSecret}` })]
+      })
+      const credentials = yield* passwordCredentials(fake)
+      const error = yield* Effect.flip(credentials.get)
+      assert.strictEqual(error._tag, "Unauthorized")
+      assert.include(error.message, "No key <redacted> with <redacted>")
+      assertNothingPrinted("Unauthorized", error, secrets)
+    }).pipe(Effect.scoped))
+
   it.effect("a transport failure: the error keeps no copy of the request body, which holds the secret", () =>
     Effect.gen(function*() {
       const fake = fakeHttp(() => Effect.succeed("transport" as const))

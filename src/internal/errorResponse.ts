@@ -22,14 +22,7 @@ interface ReadableBody {
 
 const decodeFieldErrors = Schema.decodeUnknownOption(Schema.Array(TextRevealError.FieldError))
 
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    // Not JSON: the caller keeps an excerpt of the text instead.
-    return undefined
-  }
-}
+const parseJson = Schema.decodeUnknownOption(Schema.parseJson())
 
 const excerptOf = (text: string): string | undefined => {
   const readable = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
@@ -41,7 +34,7 @@ const nonEmptyString = (u: unknown): string | undefined => Predicate.isString(u)
 
 /** @internal */
 export const readBody = (text: string): ReadableBody => {
-  const json = parseJson(text)
+  const json = Option.getOrUndefined(parseJson(text))
   if (!Predicate.isRecord(json)) {
     return { message: undefined, reason: undefined, errors: [], excerpt: excerptOf(text) }
   }
@@ -62,14 +55,17 @@ const describe = (status: number, body: ReadableBody): string =>
       : `TextReveal answered ${status}: ${body.excerpt}`)
 
 /**
- * Reads the body, with the token blanked out: a proxy's error page may echo the request's headers.
+ * Reads the body with the request's secrets blanked out: an error page may echo what it was sent.
  */
 const read = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  token?: Redacted.Redacted<string>
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
 ) {
-  const text = yield* readText(response)
-  const body = readBody(token === undefined ? text : text.replaceAll(Redacted.value(token), "<redacted>"))
+  const text = secrets.reduce(
+    (text, secret) => Redacted.value(secret) === "" ? text : text.replaceAll(Redacted.value(secret), "<redacted>"),
+    yield* readText(response)
+  )
+  const body = readBody(text)
   return {
     body,
     common: {
@@ -118,7 +114,7 @@ export const fromResponse = Effect.fnUntraced(function*(
   attempts: number,
   token: Redacted.Redacted<string>
 ) {
-  const read_ = yield* read(response, token)
+  const read_ = yield* read(response, [token])
   const { body, common } = read_
   switch (response.status) {
     case 400:
@@ -142,9 +138,10 @@ export const fromResponse = Effect.fnUntraced(function*(
  */
 export const fromTokenResponse = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  attempts: number
+  attempts: number,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
 ) {
-  const read_ = yield* read(response)
+  const read_ = yield* read(response, secrets)
   const status = response.status
   if (status === 400 || status === 401 || status === 403) {
     return yield* new TextRevealError.Unauthorized({
