@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import { readJson } from "./internal/body.js"
 import { fromTokenResponse } from "./internal/errorResponse.js"
-import { redactError } from "./internal/redact.js"
+import { redactErrors } from "./internal/redact.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
 import { userAgent } from "./internal/version.js"
 import { withRetries } from "./internal/withRetries.js"
@@ -261,12 +261,7 @@ export const makePassword = Effect.fnUntraced(function*(options: PasswordOptions
           expiresAt: requestedAt + lifetime,
           renewAt: requestedAt + lifetime - renewalMargin(lifetime)
         }
-      }).pipe(
-        Effect.catchTags({
-          RequestError: (error) => Effect.fail(redactError(error)),
-          ResponseError: (error) => Effect.fail(redactError(error))
-        })
-      )
+      }).pipe(redactErrors)
   ).pipe(Effect.withSpan("Credentials.requestToken"))
 
   const state = yield* SynchronizedRef.make<State>({ _tag: "Empty" })

@@ -22,7 +22,7 @@ import * as Credentials from "./Credentials.js"
 import * as DownloadUrl from "./DownloadUrl.js"
 import { readJson } from "./internal/body.js"
 import { fromResponse } from "./internal/errorResponse.js"
-import { redactError } from "./internal/redact.js"
+import { redactErrors } from "./internal/redact.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
 import { validateTaskId } from "./internal/validateTaskId.js"
 import { userAgent } from "./internal/version.js"
@@ -176,12 +176,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
                 return yield* attempt(nextAttempt)
               }))
           )
-        }).pipe(
-          Effect.catchTags({
-            RequestError: (error) => Effect.fail(redactError(error)),
-            ResponseError: (error) => Effect.fail(redactError(error))
-          })
-        )
+        }).pipe(redactErrors)
       return withRetries(policy, attempt).pipe(
         Effect.catchTag("NoRetry", (wrapped) => Effect.fail(wrapped.error))
       )

@@ -114,8 +114,8 @@ export const fromResponse = Effect.fnUntraced(function*(
   attempts: number,
   token: Redacted.Redacted<string>
 ) {
-  const read_ = yield* read(response, [token])
-  const { body, common } = read_
+  const readable = yield* read(response, [token])
+  const { body, common } = readable
   switch (response.status) {
     case 400:
       return yield* new TextRevealError.Invalid({ status: 400, ...common, errors: body.errors })
@@ -126,7 +126,7 @@ export const fromResponse = Effect.fnUntraced(function*(
     case 404:
       return yield* new TextRevealError.NotFound({ status: 404, ...common })
     default:
-      return yield* otherStatus(response, attempts, read_)
+      return yield* otherStatus(response, attempts, readable)
   }
 })
 
@@ -141,14 +141,14 @@ export const fromTokenResponse = Effect.fnUntraced(function*(
   attempts: number,
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ) {
-  const read_ = yield* read(response, secrets)
+  const readable = yield* read(response, secrets)
   const status = response.status
   if (status === 400 || status === 401 || status === 403) {
     return yield* new TextRevealError.Unauthorized({
       status: 401,
-      ...read_.common,
-      message: `The token endpoint refused the credentials (${status}): ${read_.common.message}`
+      ...readable.common,
+      message: `The token endpoint refused the credentials (${status}): ${readable.common.message}`
     })
   }
-  return yield* otherStatus(response, attempts, read_)
+  return yield* otherStatus(response, attempts, readable)
 })

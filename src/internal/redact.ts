@@ -2,6 +2,7 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
 
 /**
  * A copy of a request with no secret in it: no `Authorization` header and no body (a token request's body
@@ -63,3 +64,12 @@ const fieldsOf = <
   ...(error.cause === undefined ? {} : { cause: error.cause }),
   ...(error.description === undefined ? {} : { description: error.description })
 })
+
+/**
+ * The same effect, with every `HttpClientError` it fails with redacted (see {@link redactError}).
+ *
+ * @internal
+ */
+export const redactErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  // `redactError` keeps the error's class, so the error type is unchanged.
+  Effect.mapError(self, (error) => HttpClientError.isHttpClientError(error) ? redactError(error) as E : error)
