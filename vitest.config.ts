@@ -5,6 +5,10 @@ export default defineConfig({
   resolve: {
     alias: [
       {
+        find: /^effect-textreveal\/sandbox$/,
+        replacement: fileURLToPath(new URL("./src/sandbox/index.ts", import.meta.url))
+      },
+      {
         find: /^effect-textreveal\/testing$/,
         replacement: fileURLToPath(new URL("./src/testing/index.ts", import.meta.url))
       },

@@ -5,8 +5,6 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 /**
@@ -17,41 +15,6 @@ import * as Schema from "effect/Schema"
  */
 export const validity: Duration.Duration = Duration.minutes(5)
 
-const fileNameOf = (url: URL): string | undefined => {
-  const segment = url.pathname.split("/").pop() ?? ""
-  try {
-    return decodeURIComponent(segment)
-  } catch {
-    // A malformed percent-escape cannot name a file: the caller reports it as a decode failure.
-    return undefined
-  }
-}
-
-/**
- * An absolute `http:` or `https:` URL whose last path segment names a file.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const SignedUrl = Schema.String.pipe(
-  Schema.filter((s) => {
-    if (!URL.canParse(s)) return "must be an absolute URL"
-    const url = new URL(s)
-    if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an http(s) URL"
-    const name = fileNameOf(url)
-    return name === undefined || name === "" ? "must end with a file name" : true
-  }),
-  Schema.annotations({ identifier: "SignedUrl" })
-)
-
-/**
- * The 200 body of the download endpoint: a bare JSON array of signed URLs.
- *
- * @since 0.1.0
- * @category wire
- */
-export const DownloadUrlsBody = Schema.Array(SignedUrl).annotations({ identifier: "DownloadUrlsBody" })
-
 /**
  * One signed file URL with the file's name and the instant it stops being valid.
  *
@@ -60,8 +23,11 @@ export const DownloadUrlsBody = Schema.Array(SignedUrl).annotations({ identifier
  */
 export class DownloadUrl extends Schema.Class<DownloadUrl>("DownloadUrl")({
   /** The signed URL: fetch it with a plain GET, never with the API token. */
-  url: SignedUrl,
-  /** The decoded last path segment of the URL, e.g. `21d9cd93-….csv`. */
+  url: Schema.String,
+  /**
+   * The file's name, safe to create in a directory: the decoded last path segment of the URL with path
+   * separators, `..`, control characters and a leading dot replaced by `_`, e.g. `21d9cd93-….csv`.
+   */
   fileName: Schema.String,
   /** When the URL stops being valid: when the response arrived (by `Clock`) plus {@link validity}. */
   expiresAt: Schema.DateTimeUtcFromSelf
@@ -75,18 +41,3 @@ export class DownloadUrl extends Schema.Class<DownloadUrl>("DownloadUrl")({
     return DateTime.greaterThanOrEqualTo(now, this.expiresAt)
   }
 }
-
-/**
- * Decodes a download-endpoint body received at `receivedAt` into {@link DownloadUrl}s, in order.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const decodeBody = (
-  body: unknown,
-  receivedAt: DateTime.Utc
-): Effect.Effect<ReadonlyArray<DownloadUrl>, ParseResult.ParseError> =>
-  Effect.map(Schema.decodeUnknown(DownloadUrlsBody)(body), (urls) => {
-    const expiresAt = DateTime.addDuration(receivedAt, validity)
-    return urls.map((url) => new DownloadUrl({ url, fileName: fileNameOf(new URL(url)) ?? "", expiresAt }))
-  })

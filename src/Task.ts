@@ -1,5 +1,5 @@
 /**
- * Export tasks: their states and the wire bodies of the task endpoints.
+ * Export tasks: their states and how they are listed.
  *
  * @since 0.1.0
  */
@@ -21,23 +21,8 @@ export const TaskStatus = Schema.Literal("starting", "running", "failed", "compl
 export type TaskStatus = typeof TaskStatus.Type
 
 /**
- * The body of `GET /tasks/{task_id}/status`.
- *
- * @since 0.1.0
- * @category wire
- */
-export const StatusBody = Schema.Struct({ status: TaskStatus })
-
-/**
- * An ISO 8601 timestamp, with or without milliseconds, as a `DateTime.Utc`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Timestamp = Schema.DateTimeUtc
-
-/**
- * A task as listed by `GET /tasks`. Fields left out with the `fields` parameter are absent.
+ * A task as listed by `GET /tasks`. Fields left out with the `fields` option are absent. Timestamps are
+ * ISO 8601, with or without milliseconds.
  *
  * @since 0.1.0
  * @category models
@@ -47,8 +32,8 @@ export class Task extends Schema.Class<Task>("Task")({
   status: Schema.optional(TaskStatus),
   description: Schema.optional(Schema.NullOr(Schema.String)),
   type: Schema.optional(Schema.String),
-  created_at: Schema.optional(Timestamp),
-  completed_at: Schema.optional(Schema.NullOr(Timestamp))
+  created_at: Schema.optional(Schema.DateTimeUtc),
+  completed_at: Schema.optional(Schema.NullOr(Schema.DateTimeUtc))
 }) {}
 
 /**
@@ -66,29 +51,9 @@ export const TaskField = Schema.Literal("id", "status", "description", "type", "
 export type TaskField = typeof TaskField.Type
 
 /**
- * The body of `GET /tasks`: one page of tasks and the cursor of the next.
+ * A sort key of `GET /tasks`: a field and a direction, e.g. `"created_at:desc"`.
  *
- * @since 0.1.0
- * @category wire
+ * @since 0.2.0
+ * @category models
  */
-export const TaskListBody = Schema.Struct({
-  data: Schema.Array(Task),
-  size: Schema.Number,
-  has_next: Schema.Boolean,
-  count: Schema.Number,
-  search_after: Schema.NullOr(Schema.String)
-})
-
-/**
- * @since 0.1.0
- * @category wire
- */
-export type TaskListBody = typeof TaskListBody.Type
-
-/**
- * The body of a `POST /<resource>/export` answer.
- *
- * @since 0.1.0
- * @category wire
- */
-export const ExportStartedBody = Schema.Struct({ task_id: TaskId })
+export type TaskOrder = `${"created_at" | "completed_at" | "status"}:${"asc" | "desc"}`

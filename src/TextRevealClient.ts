@@ -7,26 +7,37 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { flow, identity } from "effect/Function"
+import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
-import * as Ref from "effect/Ref"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Credentials from "./Credentials.js"
 import * as DownloadUrl from "./DownloadUrl.js"
-import { readJson } from "./internal/body.js"
-import { fromResponse } from "./internal/errorResponse.js"
-import { redactErrors } from "./internal/redact.js"
+import { parseBaseUrl } from "./internal/baseUrl.js"
+import { decodeFailure, decodeJson } from "./internal/decodeBody.js"
+import { fromApiResponse } from "./internal/errorResponse.js"
+import { redactError } from "./internal/redact.js"
+import { mebibytes, readWhole } from "./internal/responseBody.js"
+import * as RetryBudget from "./internal/retryBudget.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
+import { makeScrub } from "./internal/secrets.js"
+import { withTimeout } from "./internal/timeout.js"
 import { validateTaskId } from "./internal/validateTaskId.js"
 import { userAgent } from "./internal/version.js"
-import { withRetries } from "./internal/withRetries.js"
+import * as Wire from "./internal/wire.js"
+import type * as Retry from "./Retry.js"
+import * as Task from "./Task.js"
 import * as TextRevealError from "./TextRevealError.js"
 
 /**
@@ -38,48 +49,35 @@ import * as TextRevealError from "./TextRevealError.js"
 export const defaultBaseUrl = "https://api.textreveal.com/v3"
 
 /**
- * Retries of rate-limited (429) calls.
- *
  * @since 0.1.0
  * @category options
  */
-export interface RateLimitRetryOptions {
-  /** How many retries at most. Default: 8. */
-  readonly times?: number | undefined
-  /** The first backoff bound when no `Retry-After` is sent; it doubles each retry. Default: 1 second. */
-  readonly base?: Duration.DurationInput | undefined
-  /** The largest backoff bound. Default: 60 seconds. */
-  readonly cap?: Duration.DurationInput | undefined
-  /** A `Retry-After` longer than this fails at once instead of waiting. Default: 5 minutes. */
-  readonly maxRetryAfter?: Duration.DurationInput | undefined
-}
-
-/**
- * Retries of 5xx answers and transport failures.
- *
- * @since 0.1.0
- * @category options
- */
-export interface TransientRetryOptions {
-  /** How many retries at most. Default: 3. */
-  readonly times?: number | undefined
-  /** The first wait; it doubles each retry. Default: 500 milliseconds. */
-  readonly base?: Duration.DurationInput | undefined
-}
+export type RateLimitRetryOptions = Retry.RateLimitOptions
 
 /**
  * @since 0.1.0
  * @category options
  */
-export interface Options {
-  /** The API base URL, ending in `/v3`. Default: {@link defaultBaseUrl}. */
+export type TransientRetryOptions = Retry.TransientOptions
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options extends Retry.Options {
+  /**
+   * The API base URL: `http(s)://host[:port]/…/v3`, without credentials, query or fragment.
+   * Default: {@link defaultBaseUrl}.
+   */
   readonly baseUrl?: string | undefined
-  /** Retries of 429s, or `false` for none. Default: see {@link RateLimitRetryOptions}. */
-  readonly retry?: false | RateLimitRetryOptions | undefined
-  /** Retries of 5xx and transport failures, or `false` for none. Default: see {@link TransientRetryOptions}. */
-  readonly transientRetry?: false | TransientRetryOptions | undefined
-  /** A hook applied to the configured `HttpClient`, e.g. to add a header or a proxy. Default: none. */
-  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /** The retry budget shared by every call of this client, or `false` for none. Default: see {@link Retry.BudgetOptions}. */
+  readonly retryBudget?: false | Retry.BudgetOptions | undefined
+  /** The longest a call may take in all, attempts and waits included. Default: none (bounded by the retry options). */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** Largest JSON body read from the API, in bytes. Default: 8 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /** A hook applied last to the configured `HttpClient`, e.g. to add a header or log calls. Default: none. */
+  readonly transformClient?: ((client: HttpClient.HttpClient.With<ApiError>) => HttpClient.HttpClient.With<ApiError>) | undefined
 }
 
 /**
@@ -91,6 +89,21 @@ export interface Options {
 export type ApiError = TextRevealError.TextRevealError | HttpClientError.HttpClientError
 
 /**
+ * Options of {@link Service.listTasks}.
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export interface ListTasksOptions {
+  /** Tasks per page, 1 to 1000. Default: 100. */
+  readonly size?: number | undefined
+  /** The fields to return (`id` is always returned). Default: all. */
+  readonly fields?: ReadonlyArray<Task.TaskField> | undefined
+  /** Sort keys, 1 to 3, e.g. `["created_at:desc"]`. Default: the API's order. */
+  readonly order?: ReadonlyArray<Task.TaskOrder> | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -100,6 +113,13 @@ export interface Service {
    * each valid for 5 minutes. A task id that is not a UUID fails with `Invalid` and sends nothing.
    */
   readonly getDownloadUrls: (taskId: string) => Effect.Effect<ReadonlyArray<DownloadUrl.DownloadUrl>, ApiError>
+  /** `GET /tasks/{task_id}/status`: the task's current state. */
+  readonly getTaskStatus: (taskId: string) => Effect.Effect<Task.TaskStatus, ApiError>
+  /**
+   * `GET /tasks`: every task of the account, page by page through `search_after`; the next page is fetched
+   * only when the stream pulls it. Bad options fail with `Invalid` before anything is sent.
+   */
+  readonly listTasks: (options?: ListTasksOptions) => Stream.Stream<Task.Task, ApiError>
 }
 
 /**
@@ -108,105 +128,197 @@ export interface Service {
  */
 export class TextRevealClient extends Context.Tag("effect-textreveal/TextRevealClient")<TextRevealClient, Service>() {}
 
-const decodeFailure = (response: HttpClientResponse.HttpClientResponse) => (cause: ParseResult.ParseError) =>
-  new HttpClientError.ResponseError({
-    request: response.request,
-    response,
-    reason: "Decode",
-    cause,
-    description: ParseResult.TreeFormatter.formatErrorSync(cause)
+const tracedCall = { captureStackTrace: false } as const
+
+/** A header value the platform can send: visible ASCII, no spaces or line breaks. */
+const sendableToken = /^[\x21-\x7e]+$/
+
+const unsendableToken = new TextRevealError.Unauthorized({
+  status: 401,
+  message: "The token is empty or holds characters that cannot be sent in an HTTP header (a line break, a space, non-ASCII); nothing was sent",
+  reason: "invalid_token"
+})
+
+const invalidOption = (field: string, message: string) =>
+  new TextRevealError.Invalid({
+    status: 400,
+    message: `${field}: ${message}`,
+    reason: "invalid",
+    errors: [new TextRevealError.FieldError({ field, message, reason: "invalid" }, true)]
   })
 
-const isRejection = (error: ApiError): error is TextRevealError.Unauthorized | TextRevealError.Forbidden =>
-  error._tag === "Unauthorized" || error._tag === "Forbidden"
+const orderPattern = /^(created_at|completed_at|status):(asc|desc)$/
+
+/** The query of `GET /tasks` for these options, or the `Invalid` the API would answer. */
+const listQuery = (options: ListTasksOptions): Effect.Effect<Record<string, string>, TextRevealError.Invalid> => {
+  const size = options.size ?? 100
+  if (!Number.isInteger(size) || size < 1 || size > 1000) {
+    return Effect.fail(invalidOption("size", `must be an integer from 1 to 1000, got ${size}`))
+  }
+  const fields = options.fields ?? []
+  const unknownField = fields.find((field) => !Schema.is(Task.TaskField)(field))
+  if (unknownField !== undefined) {
+    return Effect.fail(invalidOption("fields", `unknown field ${JSON.stringify(String(unknownField).slice(0, 40))}`))
+  }
+  const order = options.order ?? []
+  if (order.length > 3 || order.some((key) => !orderPattern.test(key))) {
+    return Effect.fail(invalidOption("order", "takes 1 to 3 keys of the form created_at|completed_at|status:asc|desc"))
+  }
+  return Effect.succeed({
+    size: String(size),
+    ...(fields.length > 0 ? { fields: [...new Set(["id", ...fields])].join(",") } : {}),
+    ...(order.length > 0 ? { order: order.join(",") } : {})
+  })
+}
+
+const decodeDownloadUrls = decodeJson(Wire.DownloadUrlsBody, "a JSON array of signed http(s) file URLs")
+const decodeStatus = decodeJson(Wire.StatusBody, "{ status: starting | running | failed | completed }")
+const decodeTaskList = decodeJson(Wire.TaskListBody, "a page of tasks { data, size, has_next, count, search_after }")
 
 /**
- * Builds the service from an `HttpClient` and `Credentials`. The client is configured once here: base URL,
- * `Accept`, `User-Agent`, no trace headers to the API; each call adds only its bearer token.
+ * Builds the service from an `HttpClient` and `Credentials`. The API client is assembled once, here, as one
+ * `HttpClient` pipeline: base URL, `Accept`, `User-Agent`, the bearer token, a time limit per attempt,
+ * bounded body reading, status mapped to the typed errors, one renewal of a rejected token, the retry
+ * schedule and budget, redaction, the call's deadline, then the caller's `transformClient`. An endpoint
+ * method is a request and a decode.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = Effect.fnUntraced(function*(options: Options = {}) {
+  const baseUrl = yield* parseBaseUrl("baseUrl", options.baseUrl ?? defaultBaseUrl, "/v3")
   const credentials = yield* Credentials.Credentials
-  const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
   const policy = RetryPolicy.resolve(options)
-  const client = (yield* HttpClient.HttpClient).pipe(
+  const budget = options.retryBudget === false ? RetryBudget.unlimited : yield* RetryBudget.make(options.retryBudget)
+  const maxBodyBytes = options.maxBodyBytes ?? mebibytes(8)
+  // The platform's own span would keep the request, token included, in its exit: the calls have their own.
+  const http = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.withTracerDisabledWhen(() => true),
+    HttpClient.withTracerPropagation(false)
+  )
+
+  /** How each failure of an attempt may be retried; failures with no verdict (a token that could not be obtained) end the call. */
+  const verdicts = new WeakMap<object, RetryPolicy.Verdict>()
+
+  const failed = (error: ApiError, access: Credentials.AccessToken): Effect.Effect<never, ApiError> => {
+    const redacted = HttpClientError.isHttpClientError(error) ? redactError(error, makeScrub([access.token])) : error
+    // A 403 on a token obtained for this very call is a real refusal, not a token the API stopped accepting.
+    const rejected = error._tag === "Unauthorized" || (error._tag === "Forbidden" && !access.fresh)
+    if (rejected) {
+      if (credentials.renewable) verdicts.set(Cause.originalError(redacted), { kind: "renewal", status: error.status })
+      return Effect.zipRight(credentials.invalidate(access.token), Effect.fail(redacted))
+    }
+    const verdict = RetryPolicy.verdictOf(redacted)
+    if (verdict !== undefined) verdicts.set(Cause.originalError(redacted), verdict)
+    return Effect.fail(redacted)
+  }
+
+  /** One request with the current token, its answer read whole (bounded) or mapped to a typed error. */
+  const attempt = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.flatMap(credentials.get, (access) => {
+      if (!sendableToken.test(Redacted.value(access.token))) return Effect.fail(unsendableToken)
+      const sent = HttpClientRequest.bearerToken(request, access.token)
+      return http.execute(sent).pipe(
+        Effect.flatMap((response) =>
+          response.status === 200
+            ? readWhole(response, maxBodyBytes)
+            : fromApiResponse(response, makeScrub([access.token]))
+        ),
+        withTimeout(policy.timeout, sent, "no complete answer from TextReveal"),
+        Effect.tap(() => Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) => budget.refund(meta.recurrence > 0))),
+        Effect.catchAll((error) => failed(error, access))
+      )
+    })
+
+  const retrySchedule = RetryPolicy.schedule(
+    policy,
+    budget,
+    // A failure inside a span is wrapped (with the span) when it fails: verdicts are kept on the original.
+    (error: ApiError) => verdicts.get(Cause.originalError(error)),
+    (error) => error.message.slice(0, 200)
+  )
+
+  const call = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> => {
+    const retried = Effect.retry(attempt(request), retrySchedule)
+    return options.deadline === undefined
+      ? retried
+      : withTimeout(Duration.decode(options.deadline), HttpClientRequest.make(request.method)(request.url), "the call did not finish")(
+        retried
+      )
+  }
+
+  const configured = HttpClient.makeWith<never, never, ApiError, never>(
+    (request) => Effect.flatMap(request, call),
+    Effect.succeed
+  ).pipe(
     HttpClient.mapRequest(flow(
       HttpClientRequest.prependUrl(baseUrl),
       HttpClientRequest.acceptJson,
       HttpClientRequest.setHeader("user-agent", userAgent)
-    )),
-    HttpClient.withTracerPropagation(false),
-    options.transformClient ?? identity
+    ))
   )
+  const client = options.transformClient === undefined ? configured : options.transformClient(configured)
 
-  /**
-   * Sends a request with the current token, maps the status to a typed error and retries by the policy.
-   * A rejected token is discarded; when the credentials can renew it, the request is repeated once with a
-   * new token (after a 401, or a 403 on a token that was not obtained for this call).
-   */
-  const send = <A>(
-    request: HttpClientRequest.HttpClientRequest,
-    decode: (
-      response: HttpClientResponse.HttpClientResponse,
-      receivedAt: DateTime.Utc
-    ) => Effect.Effect<A, HttpClientError.HttpClientError>
-  ): Effect.Effect<A, ApiError> =>
-    Effect.flatMap(Ref.make(false), (renewed) => {
-      const attempt = (
-        nextAttempt: Effect.Effect<number>
-      ): Effect.Effect<A, ApiError | RetryPolicy.NoRetry<Credentials.CredentialsError>> =>
-        Effect.gen(function*() {
-          const n = yield* nextAttempt
-          const access = yield* Effect.mapError(credentials.get, (error) => new RetryPolicy.NoRetry(error))
-          const response = yield* client.execute(HttpClientRequest.bearerToken(request, access.token))
-          const receivedAt = yield* DateTime.now
-          yield* Effect.annotateCurrentSpan({ "http.response.status_code": response.status, "textreveal.attempts": n })
-          if (response.status >= 200 && response.status < 300) return yield* decode(response, receivedAt)
-          return yield* fromResponse(response, n, access.token).pipe(
-            Effect.catchIf(isRejection, (error) =>
-              Effect.gen(function*() {
-                // A 403 on a token obtained for this call is a real refusal, not a stale token.
-                if (error._tag === "Forbidden" && access.fresh) return yield* error
-                yield* credentials.invalidate(access.token)
-                if (!credentials.renewable || (yield* Ref.get(renewed))) return yield* error
-                yield* Ref.set(renewed, true)
-                yield* Effect.logDebug("TextReveal rejected the token; renewing it and repeating the request")
-                return yield* attempt(nextAttempt)
-              }))
-          )
-        }).pipe(redactErrors)
-      return withRetries(policy, attempt).pipe(
-        Effect.catchTag("NoRetry", (wrapped) => Effect.fail(wrapped.error))
-      )
-    })
-
-  const getDownloadUrls = Effect.fn("TextRevealClient.getDownloadUrls")(function*(taskId: string) {
-    yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
-    const id = yield* validateTaskId(taskId)
-    return yield* send(
-      HttpClientRequest.get(`/tasks/${id}/download`),
-      (response, receivedAt) =>
-        Effect.flatMap(
-          readJson(response),
-          (body) => Effect.mapError(DownloadUrl.decodeBody(body, receivedAt), decodeFailure(response))
-        )
+  /** Runs a task call in its span, with the task id validated (and lower-cased) first. */
+  const withTaskId = <A>(name: string, taskId: string, f: (id: string) => Effect.Effect<A, ApiError>) =>
+    Effect.withSpan(
+      Effect.flatMap(validateTaskId(taskId), (id) => Effect.zipRight(Effect.annotateCurrentSpan("textreveal.task_id", id), f(id))),
+      name,
+      tracedCall
     )
-  })
 
-  return TextRevealClient.of({ getDownloadUrls })
+  const getDownloadUrls = (taskId: string) =>
+    withTaskId("TextRevealClient.getDownloadUrls", taskId, (id) =>
+      client.get(`/tasks/${id}/download`).pipe(
+        Effect.flatMap(decodeDownloadUrls),
+        Effect.flatMap((urls) =>
+          Effect.map(DateTime.now, (receivedAt) => {
+            const expiresAt = DateTime.addDuration(receivedAt, DownloadUrl.validity)
+            // Each URL was parsed and checked once, by the schema: the model is built without checking again.
+            return urls.map((url) => new DownloadUrl.DownloadUrl({ url: url.url, fileName: url.fileName, expiresAt }, true))
+          })
+        )
+      ))
+
+  const getTaskStatus = (taskId: string) =>
+    withTaskId("TextRevealClient.getTaskStatus", taskId, (id) =>
+      client.get(`/tasks/${id}/status`).pipe(
+        Effect.flatMap(decodeStatus),
+        Effect.map((body) => body.status)
+      ))
+
+  const listPage = (query: Record<string, string>, cursor: string | undefined) =>
+    client.get("/tasks", { urlParams: cursor === undefined ? query : { ...query, search_after: cursor } }).pipe(
+      Effect.flatMap((response) =>
+        Effect.flatMap(decodeTaskList(response), (page) => {
+          if (!page.has_next || page.search_after === null) return Effect.succeed([page.data, Option.none<string>()] as const)
+          // A cursor that does not move would page forever.
+          return page.search_after === cursor
+            ? Effect.fail(decodeFailure(response, "TextReveal answered the same search_after cursor twice"))
+            : Effect.succeed([page.data, Option.some(page.search_after)] as const)
+        })
+      ),
+      Effect.withSpan("TextRevealClient.listTasks", tracedCall)
+    )
+
+  const listTasks = (listOptions: ListTasksOptions = {}): Stream.Stream<Task.Task, ApiError> =>
+    Stream.unwrap(Effect.map(listQuery(listOptions), (query) =>
+      Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
+        Effect.map(listPage(query, cursor), ([tasks, next]) => [Chunk.unsafeFromArray(tasks), next] as const))))
+
+  return TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks })
 })
 
 /**
- * The client as a layer. It requires an `HttpClient` (e.g. `FetchHttpClient.layer`) and `Credentials`.
+ * The client as a layer. It requires an `HttpClient` (e.g. `FetchHttpClient.layer`) and `Credentials`, and
+ * fails with a `ConfigError` when `baseUrl` is not usable (see {@link Options.baseUrl}).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options?: Options
-): Layer.Layer<TextRevealClient, never, HttpClient.HttpClient | Credentials.Credentials> =>
+): Layer.Layer<TextRevealClient, ConfigError.ConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
   Layer.effect(TextRevealClient, make(options))
 
 /**
@@ -221,7 +333,7 @@ export const layerConfig: Layer.Layer<
   HttpClient.HttpClient | Credentials.Credentials
 > = Layer.unwrapEffect(
   Effect.map(
-    Config.option(Config.url("TEXTREVEAL_BASE_URL")),
-    (baseUrl) => layer({ baseUrl: Option.getOrUndefined(Option.map(baseUrl, (url) => url.href)) })
+    Config.option(Config.nonEmptyString("TEXTREVEAL_BASE_URL")),
+    (baseUrl) => layer({ baseUrl: Option.getOrUndefined(baseUrl) })
   )
 )

@@ -1,6 +1,5 @@
 /**
- * The typed errors of the TextReveal API, one class per documented status, and the wire format of an
- * error body.
+ * The typed errors of the TextReveal API, one class per documented status.
  *
  * @since 0.1.0
  */
@@ -18,26 +17,6 @@ export class FieldError extends Schema.Class<FieldError>("FieldError")({
   field: Schema.String,
   reason: Schema.String
 }) {}
-
-/**
- * The documented error body `{ message, code, reason, errors? }`. `reason` is kept as any string: the API
- * adds values over time and a new one must not turn a clear error into a decode failure.
- *
- * @since 0.1.0
- * @category wire
- */
-export const ErrorBody = Schema.Struct({
-  message: Schema.String,
-  code: Schema.Number,
-  reason: Schema.String,
-  errors: Schema.optional(Schema.Array(FieldError))
-})
-
-/**
- * @since 0.1.0
- * @category wire
- */
-export type ErrorBody = typeof ErrorBody.Type
 
 const common = {
   message: Schema.String,
@@ -58,17 +37,36 @@ export class Invalid extends Schema.TaggedError<Invalid>("effect-textreveal/Inva
   status: Schema.Literal(400),
   ...common,
   errors: Schema.Array(FieldError)
-}) {}
+}) {
+  /**
+   * Whether the task has not completed yet (still `starting` or `running`): a field error with reason
+   * `task_not_completed`. Wait for it (e.g. `TaskResults.awaitCompletion`) and ask again.
+   *
+   * @since 0.2.0
+   */
+  get taskNotCompleted(): boolean {
+    return this.errors.some((error) => error.reason === taskNotCompletedReason)
+  }
+}
 
 /**
- * 401: the token is missing, expired or unknown, or the token endpoint refused the credentials.
+ * The field-error reason of a 400 for a task that has not completed yet.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const taskNotCompletedReason = "task_not_completed"
+
+/**
+ * 401: the token is missing, expired or unknown; or the token endpoint refused the credentials, with its
+ * own status (400, 401 or 403); or a token that cannot be sent in a header was refused before sending.
  *
  * @since 0.1.0
  * @category errors
  */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-textreveal/Unauthorized")(
   "Unauthorized",
-  { status: Schema.Literal(401), ...common }
+  { status: Schema.Number, ...common }
 ) {}
 
 /**

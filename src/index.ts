@@ -9,6 +9,11 @@ export * as Credentials from "./Credentials.js"
 export * as DownloadUrl from "./DownloadUrl.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as Retry from "./Retry.js"
+
+/**
  * @since 0.1.0
  */
 export * as Task from "./Task.js"

@@ -3,152 +3,159 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
-import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as TextRevealError from "../TextRevealError.js"
-import { readText } from "./body.js"
+import { readTextPrefix } from "./responseBody.js"
 import { parseRetryAfter } from "./retryAfter.js"
+import type { Scrub } from "./secrets.js"
+import { LenientErrorBody } from "./wire.js"
+
+/** What is read of an error body: enough for a message, never the whole of a hostile one. */
+const errorBodyLimit = 64 * 1024
 
 const excerptLength = 200
 
-/** What could be read of an error body: the documented fields that were there, and an excerpt otherwise. */
-interface ReadableBody {
-  readonly message: string | undefined
-  readonly reason: string | undefined
-  readonly errors: ReadonlyArray<TextRevealError.FieldError>
-  readonly excerpt: string | undefined
+const decodeErrorBody = Schema.decodeUnknownOption(LenientErrorBody)
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    // Not JSON: the caller keeps an excerpt of the text instead. The `SyntaxError` quotes the body, so it
+    // is not kept.
+    return undefined
+  }
 }
 
-const decodeFieldErrors = Schema.decodeUnknownOption(Schema.Array(TextRevealError.FieldError))
-
-const parseJson = Schema.decodeUnknownOption(Schema.parseJson())
-
+/**
+ * A short readable excerpt: markup tags removed, whitespace collapsed. Linear in the text: the tag pattern
+ * cannot backtrack over `<` (a body of `<<<<…` costs one pass).
+ */
 const excerptOf = (text: string): string | undefined => {
-  const readable = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
+  const readable = text.slice(0, 16 * excerptLength).replace(/<[^<>]*>/g, " ").replace(/\s+/g, " ").trim()
   if (readable === "") return undefined
   return readable.length > excerptLength ? `${readable.slice(0, excerptLength)}…` : readable
 }
 
-const nonEmptyString = (u: unknown): string | undefined => Predicate.isString(u) && u !== "" ? u : undefined
+const nonEmpty = (s: string | undefined): string | undefined => s === undefined || s.trim() === "" ? undefined : s
 
-/** @internal */
-export const readBody = (text: string): ReadableBody => {
-  const json = Option.getOrUndefined(parseJson(text))
-  if (!Predicate.isRecord(json)) {
-    return { message: undefined, reason: undefined, errors: [], excerpt: excerptOf(text) }
-  }
-  // The API's form is `{ message, reason }`; the token endpoint's is OAuth's `{ error, error_description }`.
-  const message = nonEmptyString(json.message) ?? nonEmptyString(json.error_description)
-  return {
-    message,
-    reason: nonEmptyString(json.reason) ?? nonEmptyString(json.error),
-    errors: Option.getOrElse(decodeFieldErrors(json.errors), () => []),
-    excerpt: message === undefined ? excerptOf(text) : undefined
-  }
+interface Readable {
+  readonly message: string
+  readonly reason: string
+  readonly excerpt: string | undefined
+  readonly errors: ReadonlyArray<TextRevealError.FieldError>
 }
 
-const describe = (status: number, body: ReadableBody): string =>
-  body.message ??
-    (body.excerpt === undefined
-      ? `TextReveal answered ${status} with an empty body`
-      : `TextReveal answered ${status}: ${body.excerpt}`)
-
 /**
- * Reads the body with the request's secrets blanked out: an error page may echo what it was sent.
+ * Reads what an error body says, bounded and with every secret blanked out: the documented `{ message,
+ * reason, errors }` or OAuth's `{ error, error_description }`, each field kept when it has the right type,
+ * and an excerpt of any other body.
  */
-const read = Effect.fnUntraced(function*(
-  response: HttpClientResponse.HttpClientResponse,
-  secrets: ReadonlyArray<Redacted.Redacted<string>>
-) {
-  const text = secrets.reduce(
-    (text, secret) => Redacted.value(secret) === "" ? text : text.replaceAll(Redacted.value(secret), "<redacted>"),
-    yield* readText(response)
-  )
-  const body = readBody(text)
-  return {
-    body,
-    common: {
-      message: describe(response.status, body),
-      reason: body.reason ?? "unknown",
-      ...(body.excerpt === undefined ? {} : { excerpt: body.excerpt })
+const readError = (response: HttpClientResponse.HttpClientResponse, scrub: Scrub, what: string) =>
+  Effect.map(readTextPrefix(response, errorBodyLimit), (raw): Readable => {
+    const text = scrub(raw.slice(0, errorBodyLimit))
+    const body = Option.getOrUndefined(decodeErrorBody(parseJson(text)))
+    const message = nonEmpty(body?.message ?? body?.error_description)
+    const excerpt = message === undefined ? excerptOf(text) : undefined
+    return {
+      message: message !== undefined
+        ? scrub(message).slice(0, 4 * excerptLength)
+        : excerpt === undefined
+        ? `${what} answered ${response.status} with an empty body`
+        : `${what} answered ${response.status}: ${excerpt}`,
+      reason: scrub(nonEmpty(body?.reason ?? body?.error) ?? "unknown").slice(0, excerptLength),
+      excerpt,
+      errors: (body?.errors ?? []).slice(0, 100).map((e) =>
+        new TextRevealError.FieldError({
+          message: scrub(e.message).slice(0, excerptLength),
+          field: scrub(e.field).slice(0, excerptLength),
+          reason: scrub(e.reason).slice(0, excerptLength)
+        }, true)
+      )
     }
-  }
+  })
+
+const common = (readable: Readable) => ({
+  message: readable.message,
+  reason: readable.reason,
+  ...(readable.excerpt === undefined ? {} : { excerpt: readable.excerpt })
 })
 
-/** 429, 5xx and undocumented statuses: mapped the same way for the API and the token endpoint. */
+/** The request number of the current attempt, counted by the retry schedule: 1 for the first. */
+const currentAttempt = Effect.map(Schedule.CurrentIterationMetadata, (meta) => meta.recurrence + 1)
+
+/**
+ * 429, 5xx and undocumented statuses, mapped alike for the API and the token endpoint.
+ */
 const otherStatus = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  attempts: number,
-  { body, common }: Effect.Effect.Success<ReturnType<typeof read>>
+  readable: Readable
 ) {
   const status = response.status
   if (status === 429) {
     const retryAfter = parseRetryAfter(response.headers["retry-after"], yield* Clock.currentTimeMillis)
     return yield* new TextRevealError.TooManyRequests({
       status,
-      ...common,
-      attempts,
+      ...common(readable),
+      attempts: yield* currentAttempt,
       ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
     })
   }
   if (status >= 500 && status <= 599) {
-    return yield* new TextRevealError.ServerError({ status, ...common, attempts })
+    return yield* new TextRevealError.ServerError({ status, ...common(readable), attempts: yield* currentAttempt })
   }
   return yield* new HttpClientError.ResponseError({
     request: response.request,
     response,
     reason: "StatusCode",
-    description: `unexpected status ${status}${body.excerpt === undefined ? "" : `: ${body.excerpt}`}`
+    description: `unexpected status ${status}${readable.excerpt === undefined ? "" : `: ${readable.excerpt}`}`
   })
 })
 
 /**
- * Maps a non-2xx API response to the typed error of its status, from the documented JSON body when there
- * is one. Statuses the API does not document stay a `ResponseError` with reason `StatusCode`.
+ * Maps an API answer other than 200 to the typed error of its status. Statuses the API does not document
+ * stay a `ResponseError` with reason `StatusCode`.
  *
  * @internal
  */
-export const fromResponse = Effect.fnUntraced(function*(
+export const fromApiResponse = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  attempts: number,
-  token: Redacted.Redacted<string>
+  scrub: Scrub
 ) {
-  const readable = yield* read(response, [token])
-  const { body, common } = readable
+  const readable = yield* readError(response, scrub, "TextReveal")
   switch (response.status) {
     case 400:
-      return yield* new TextRevealError.Invalid({ status: 400, ...common, errors: body.errors })
+      return yield* new TextRevealError.Invalid({ status: 400, ...common(readable), errors: readable.errors })
     case 401:
-      return yield* new TextRevealError.Unauthorized({ status: 401, ...common })
+      return yield* new TextRevealError.Unauthorized({ status: 401, ...common(readable) })
     case 403:
-      return yield* new TextRevealError.Forbidden({ status: 403, ...common })
+      return yield* new TextRevealError.Forbidden({ status: 403, ...common(readable) })
     case 404:
-      return yield* new TextRevealError.NotFound({ status: 404, ...common })
+      return yield* new TextRevealError.NotFound({ status: 404, ...common(readable) })
     default:
-      return yield* otherStatus(response, attempts, readable)
+      return yield* otherStatus(response, readable)
   }
 })
 
 /**
- * Maps a non-2xx answer of the token endpoint: a refusal (400, 401, 403) is `Unauthorized` with the
- * endpoint's message; 429, 5xx and other statuses as for the API.
+ * Maps an answer of the token endpoint other than 200: a refusal (400, 401, 403) is `Unauthorized`
+ * carrying the endpoint's own status and message; 429, 5xx and other statuses as for the API.
  *
  * @internal
  */
 export const fromTokenResponse = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  attempts: number,
-  secrets: ReadonlyArray<Redacted.Redacted<string>>
+  scrub: Scrub
 ) {
-  const readable = yield* read(response, secrets)
+  const readable = yield* readError(response, scrub, "The token endpoint")
   const status = response.status
   if (status === 400 || status === 401 || status === 403) {
     return yield* new TextRevealError.Unauthorized({
-      status: 401,
-      ...readable.common,
-      message: `The token endpoint refused the credentials (${status}): ${readable.common.message}`
+      status,
+      ...common(readable),
+      message: `The token endpoint refused the credentials (${status}): ${readable.message}`
     })
   }
-  return yield* otherStatus(response, attempts, readable)
+  return yield* otherStatus(response, readable)
 })

@@ -2,24 +2,35 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Effect from "effect/Effect"
+import * as Cause from "effect/Cause"
+import * as Predicate from "effect/Predicate"
+import type { Scrub } from "./secrets.js"
+
+/** Response headers an error may keep: they say what happened and hold nothing a server could echo into. */
+const keptResponseHeaders = ["content-type", "retry-after", "date", "x-request-id", "request-id", "x-amzn-requestid"]
 
 /**
- * A copy of a request with no secret in it: no `Authorization` header and no body (a token request's body
- * holds the API secret). What is left still says which call failed.
+ * The URL without its query and fragment: a signed URL carries its signature in the query.
+ *
+ * @internal
+ */
+export const withoutQuery = (url: string): string => {
+  const end = url.search(/[?#]/)
+  return end === -1 ? url : url.slice(0, end)
+}
+
+/**
+ * A copy of a request that says which call failed and nothing more: method and URL without its query; no
+ * header, no body (a token request's body holds the API secret).
  *
  * @internal
  */
 export const redactRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
-  HttpClientRequest.get(request.url, {
-    urlParams: request.urlParams,
-    headers: Headers.remove(request.headers, ["authorization", "cookie"])
-  }).pipe(HttpClientRequest.setMethod(request.method))
+  HttpClientRequest.make(request.method)(withoutQuery(request.url))
 
 /**
- * A body-less copy of a response, answering to a redacted request. A response keeps the request that
- * produced it and its `toJSON` prints that request's headers, so an error holding the original would print
- * the token. The body has been read by the time an error is made; status and headers are what is left.
+ * A body-less copy of a response with only the allowed headers, answering to a redacted request. A response
+ * keeps the request that produced it, and its `toJSON` prints that request's headers.
  *
  * @internal
  */
@@ -27,49 +38,90 @@ export const redactResponse = (
   response: HttpClientResponse.HttpClientResponse,
   request: HttpClientRequest.HttpClientRequest
 ): HttpClientResponse.HttpClientResponse => {
-  // `Response` only takes statuses 200-599; a status outside them is kept in `statusText`.
+  // `Response` only takes statuses 200-599; another status is kept in `statusText`.
   const inRange = response.status >= 200 && response.status <= 599
+  const kept: Record<string, string> = {}
+  for (const name of keptResponseHeaders) {
+    const value = response.headers[name]
+    // Only values a header can carry: a hostile value would make `Response` throw.
+    if (value !== undefined && /^[\x20-\x7e]{0,200}$/.test(value)) kept[name] = value
+  }
   return HttpClientResponse.fromWeb(
     request,
     new Response(null, {
       status: inRange ? response.status : 599,
       statusText: inRange ? "" : String(response.status),
-      headers: Headers.remove(response.headers, ["set-cookie"])
+      headers: Headers.fromInput(kept)
     })
   )
 }
 
-/**
- * The same error, holding only redacted copies of its request and response.
- *
- * @internal
- */
-export const redactError = (error: HttpClientError.HttpClientError): HttpClientError.HttpClientError => {
-  const request = redactRequest(error.request)
-  return error._tag === "RequestError"
-    ? new HttpClientError.RequestError({ ...fieldsOf(error), request })
-    : new HttpClientError.ResponseError({
-      ...fieldsOf(error),
-      request,
-      response: redactResponse(error.response, request)
-    })
+/** The first `code` (`ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_…`, TLS codes) along a cause chain. */
+const codeOf = (cause: unknown, depth = 0): string | undefined => {
+  if (depth > 4 || !Predicate.isObject(cause)) return undefined
+  if ("code" in cause && Predicate.isString(cause.code)) return cause.code
+  return "cause" in cause ? codeOf(cause.cause, depth + 1) : undefined
 }
 
-const fieldsOf = <
-  E extends { readonly cause?: unknown; readonly description?: string | undefined; readonly reason: string }
->(
-  error: E
-) => ({
-  reason: error.reason as E["reason"],
-  ...(error.cause === undefined ? {} : { cause: error.cause }),
-  ...(error.description === undefined ? {} : { description: error.description })
-})
+/** The innermost message along a cause chain (`fetch failed` says less than what caused it). */
+const messageOf = (cause: unknown, depth = 0): string | undefined => {
+  if (depth > 4 || !Predicate.isObject(cause)) return undefined
+  const inner = "cause" in cause ? messageOf(cause.cause, depth + 1) : undefined
+  return inner ?? ("message" in cause && Predicate.isString(cause.message) ? cause.message : undefined)
+}
+
+const hostOf = (url: string): string => {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(url)
+  return match?.[1] ?? url
+}
 
 /**
- * The same effect, with every `HttpClientError` it fails with redacted (see {@link redactError}).
+ * What a transport failure was, in words: the host and the cause (`ECONNREFUSED`, `ENOTFOUND`, a TLS error,
+ * a timeout). Only the code and the message are kept: a cause may hold the request it failed.
  *
  * @internal
  */
-export const redactErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  // `redactError` keeps the error's class, so the error type is unchanged.
-  Effect.mapError(self, (error) => HttpClientError.isHttpClientError(error) ? redactError(error) as E : error)
+export const describeTransport = (error: HttpClientError.RequestError): string => {
+  const host = hostOf(error.request.url)
+  if (Cause.isTimeoutException(error.cause)) return `${host}: ${error.description ?? "timed out"}`
+  const code = codeOf(error.cause)
+  const message = messageOf(error.cause)?.slice(0, 200)
+  const what = [code, message !== undefined && message !== code ? message : undefined].filter(Predicate.isString)
+  return `${host}: ${what.length > 0 ? what.join(" ") : error.description ?? "transport failure"}`
+}
+
+/** Secrets blanked out, and the query of any URL quoted (a signature) cut off. */
+const clean = (scrub: Scrub, text: string): string => scrub(text).replace(/(\bhttps?:\/\/[^\s?#]*)[?#]\S*/g, "$1")
+
+const describeResponse = (error: HttpClientError.ResponseError): string | undefined =>
+  error.description ?? (error.reason === "StatusCode" ? `unexpected status ${error.response.status}` : undefined)
+
+/**
+ * The same error, holding only redacted copies of its request and response (see {@link redactRequest} and
+ * {@link redactResponse}). A transport failure's cause is replaced by its description; a timeout keeps
+ * its `TimeoutException`.
+ *
+ * @internal
+ */
+export const redactError = <E extends HttpClientError.HttpClientError>(error: E, scrub: Scrub): E =>
+  // The copy is of the same class as the original.
+  redactAny(error, scrub) as E
+
+const redactAny = (error: HttpClientError.HttpClientError, scrub: Scrub): HttpClientError.HttpClientError => {
+  const request = redactRequest(error.request)
+  if (error._tag === "RequestError") {
+    return new HttpClientError.RequestError({
+      request,
+      reason: error.reason,
+      description: clean(scrub, error.reason === "Transport" ? describeTransport(error) : error.description ?? error.reason),
+      ...(Cause.isTimeoutException(error.cause) ? { cause: error.cause } : {})
+    })
+  }
+  const description = describeResponse(error)
+  return new HttpClientError.ResponseError({
+    request,
+    response: redactResponse(error.response, request),
+    reason: error.reason,
+    ...(description === undefined ? {} : { description: clean(scrub, description) })
+  })
+}

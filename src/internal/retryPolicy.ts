@@ -1,50 +1,33 @@
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
-import type * as TextRevealError from "../TextRevealError.js"
-
-/** @internal */
-export interface RateLimitPolicy {
-  readonly times: number
-  readonly base: Duration.Duration
-  readonly cap: Duration.Duration
-  readonly maxRetryAfter: Duration.Duration
-}
-
-/** @internal */
-export interface TransientPolicy {
-  readonly times: number
-  readonly base: Duration.Duration
-}
-
-/** @internal */
-export interface Policy {
-  readonly rateLimit: RateLimitPolicy | false
-  readonly transient: TransientPolicy | false
-}
+import type * as Retry from "../Retry.js"
+import type { RetryBudget } from "./retryBudget.js"
 
 /**
- * The user-facing retry options (see `TextRevealClient.Options`), resolved against the defaults.
+ * The retry options, resolved against their defaults.
  *
  * @internal
  */
-export const resolve = (options: {
-  readonly retry?: false | {
-    readonly times?: number | undefined
-    readonly base?: Duration.DurationInput | undefined
-    readonly cap?: Duration.DurationInput | undefined
-    readonly maxRetryAfter?: Duration.DurationInput | undefined
-  } | undefined
-  readonly transientRetry?: false | {
-    readonly times?: number | undefined
-    readonly base?: Duration.DurationInput | undefined
-  } | undefined
-}): Policy => ({
+export interface Policy {
+  readonly rateLimit: false | {
+    readonly times: number
+    readonly base: Duration.Duration
+    readonly cap: Duration.Duration
+    readonly maxRetryAfter: Duration.Duration
+  }
+  readonly transient: false | { readonly times: number; readonly base: Duration.Duration }
+  readonly maxAttempts: number
+  readonly maxRetryTime: Duration.Duration
+  readonly timeout: Duration.Duration
+}
+
+/** @internal */
+export const resolve = (options: Retry.Options): Policy => ({
   rateLimit: options.retry === false ? false : {
     times: options.retry?.times ?? 8,
     base: Duration.decode(options.retry?.base ?? Duration.seconds(1)),
@@ -54,129 +37,167 @@ export const resolve = (options: {
   transient: options.transientRetry === false ? false : {
     times: options.transientRetry?.times ?? 3,
     base: Duration.decode(options.transientRetry?.base ?? Duration.millis(500))
-  }
+  },
+  maxAttempts: options.maxAttempts ?? 9,
+  maxRetryTime: Duration.decode(options.maxRetryTime ?? Duration.minutes(5)),
+  timeout: Duration.decode(options.timeout ?? Duration.seconds(30))
 })
 
-type Verdict =
-  | { readonly _tag: "RateLimited"; readonly retryAfter: Option.Option<Duration.Duration> }
-  | { readonly _tag: "Transient"; readonly status: number | "transport" }
-  | { readonly _tag: "Final" }
-
 /**
- * An error that is never retried, whatever its kind: e.g. a token that could not be obtained, whose own
- * requests were already retried.
+ * Why a failed attempt may be retried: rate limited (with the server's `Retry-After`, when sent), a
+ * transient failure (5xx, transport, timeout), or a token the API rejected and that was renewed.
  *
  * @internal
  */
-export class NoRetry<E> {
-  readonly _tag = "NoRetry"
-  constructor(readonly error: E) {}
-}
+export type Verdict =
+  | { readonly kind: "rate_limited"; readonly status: 429; readonly retryAfter: Duration.Duration | undefined }
+  | { readonly kind: "transient"; readonly status: number | "transport" | "timeout" }
+  | { readonly kind: "renewal"; readonly status: number }
 
-/** @internal */
-export type RetryInput = TextRevealError.TextRevealError | HttpClientError.HttpClientError | NoRetry<unknown>
-
-const classify = (error: RetryInput): Verdict => {
-  switch (error._tag) {
-    case "TooManyRequests":
-      return { _tag: "RateLimited", retryAfter: Option.fromNullable(error.retryAfter) }
-    case "ServerError":
-      return { _tag: "Transient", status: error.status }
-    case "RequestError":
-      return error.reason === "Transport" ? { _tag: "Transient", status: "transport" } : { _tag: "Final" }
-    default:
-      return { _tag: "Final" }
-  }
-}
-
-interface State {
-  readonly rateLimited: number
-  readonly transient: number
-}
-
-/** What one retry decision logs: which attempt failed, how, and how long until the next one. */
-interface Retry {
+/**
+ * One retry decided: which kind, after which attempt, the status that failed it and the wait before the
+ * next attempt.
+ *
+ * @internal
+ */
+export interface Decision {
+  readonly kind: Verdict["kind"]
   readonly attempt: number
-  readonly status: number | "transport"
+  readonly status: Verdict["status"]
   readonly delay: Duration.Duration
 }
 
-const exponential = (base: Duration.Duration, n: number, cap?: Duration.Duration): Duration.Duration => {
-  const millis = Duration.toMillis(base) * 2 ** n
-  return Duration.millis(cap === undefined ? millis : Math.min(millis, Duration.toMillis(cap)))
+type Step = Effect.Effect<readonly [State, Decision | undefined, ScheduleDecision.ScheduleDecision]>
+
+interface State {
+  readonly attempts: number
+  readonly waitedMillis: number
+  readonly rateLimited: number
+  readonly transient: number
+  readonly renewal: number
 }
 
-const nextDelay = (
-  policy: Policy,
-  verdict: Verdict,
-  state: State
-): Effect.Effect<Option.Option<readonly [State, Duration.Duration]>> => {
-  switch (verdict._tag) {
-    case "RateLimited": {
+const initial: State = { attempts: 1, waitedMillis: 0, rateLimited: 0, transient: 0, renewal: 0 }
+
+/** Exponential: `base * 2^n`, at most `cap`. */
+const exponential = (base: Duration.Duration, n: number, cap?: Duration.Duration): number =>
+  Math.min(Duration.toMillis(base) * 2 ** n, cap === undefined ? Infinity : Duration.toMillis(cap))
+
+/**
+ * The wait before the next attempt, always jittered so that callers told the same thing do not come back
+ * in step: a `Retry-After` or a transient backoff gets a random 0-20% on top; a 429 without `Retry-After`
+ * waits a uniform random part of its exponential bound (full jitter).
+ */
+const waitFor = (policy: Policy, verdict: Verdict, state: State): Effect.Effect<number | undefined> => {
+  switch (verdict.kind) {
+    case "renewal":
+      return Effect.succeed(state.renewal < 1 ? 0 : undefined)
+    case "rate_limited": {
       const rate = policy.rateLimit
-      if (rate === false || state.rateLimited >= rate.times) return Effect.succeedNone
-      const next = { ...state, rateLimited: state.rateLimited + 1 }
-      if (Option.isSome(verdict.retryAfter)) {
-        return Effect.succeed(
-          Duration.greaterThan(verdict.retryAfter.value, rate.maxRetryAfter)
-            ? Option.none()
-            : Option.some([next, verdict.retryAfter.value] as const)
-        )
+      if (rate === false || state.rateLimited >= rate.times) return Effect.succeed(undefined)
+      if (verdict.retryAfter !== undefined) {
+        if (Duration.greaterThan(verdict.retryAfter, rate.maxRetryAfter)) return Effect.succeed(undefined)
+        const wait = Duration.toMillis(verdict.retryAfter)
+        return Effect.map(Random.next, (r) => wait + Math.max(r * 0.2 * wait, r * 100))
       }
-      // Full jitter: a uniform wait up to the exponential bound, so that clients do not retry in step.
-      const bound = Duration.toMillis(exponential(rate.base, state.rateLimited, rate.cap))
-      return Effect.map(Random.next, (r) => Option.some([next, Duration.millis(Math.floor(r * bound))] as const))
+      const bound = exponential(rate.base, state.rateLimited, rate.cap)
+      return Effect.map(Random.next, (r) => r * bound)
     }
-    case "Transient": {
+    case "transient": {
       const transient = policy.transient
-      if (transient === false || state.transient >= transient.times) return Effect.succeedNone
-      return Effect.succeed(
-        Option.some(
-          [{ ...state, transient: state.transient + 1 }, exponential(transient.base, state.transient)] as const
-        )
-      )
+      if (transient === false || state.transient >= transient.times) return Effect.succeed(undefined)
+      const wait = exponential(transient.base, state.transient)
+      return Effect.map(Random.next, (r) => wait * (1 + 0.2 * r))
     }
-    case "Final":
-      return Effect.succeedNone
   }
 }
 
+const counted = (state: State, verdict: Verdict, waited: number): State => ({
+  attempts: state.attempts + 1,
+  waitedMillis: state.waitedMillis + waited,
+  rateLimited: state.rateLimited + (verdict.kind === "rate_limited" ? 1 : 0),
+  transient: state.transient + (verdict.kind === "transient" ? 1 : 0),
+  renewal: state.renewal + (verdict.kind === "renewal" ? 1 : 0)
+})
+
 /**
- * The retry schedule of one call, fed with its errors: 429s wait for `Retry-After` or back off
- * exponentially with full jitter; 5xx and transport failures back off exponentially; everything else
- * stops at once. The two budgets are counted separately. Each retry is logged with `currentAttempt`, the
- * number of the request that failed.
+ * The retry schedule of one call, fed with its errors. `verdictOf` says whether an error may be retried and
+ * why; each kind has its own budget (429s, transient failures, one renewal), and all kinds share a cap on
+ * the requests of the call (`maxAttempts`), on the time spent waiting (`maxRetryTime`) and the client's
+ * retry budget. Each retry is logged at `WARN`; a retry refused by the budget at `ERROR`.
+ *
+ * The per-kind budgets are why this is one stateful step rather than a composition of `recurs`: a 503
+ * between two 429s must count against the transient budget only.
  *
  * @internal
  */
-export const schedule = (
+export const schedule = <E>(
   policy: Policy,
-  currentAttempt: Effect.Effect<number>
-): Schedule.Schedule<Option.Option<Retry>, RetryInput> =>
-  Schedule.makeWithState<State, RetryInput, Option.Option<Retry>>(
-    { rateLimited: 0, transient: 0 },
-    (now, error, state) => {
-      const verdict = classify(error)
-      return Effect.flatMap(nextDelay(policy, verdict, state), (decision) => {
-        if (Option.isNone(decision) || verdict._tag === "Final") {
-          return Effect.succeed([state, Option.none(), ScheduleDecision.done] as const)
-        }
-        const [next, delay] = decision.value
-        return Effect.gen(function*() {
-          const retry: Retry = {
-            attempt: yield* currentAttempt,
-            status: verdict._tag === "RateLimited" ? 429 : verdict.status,
-            delay
-          }
-          yield* Effect.logWarning("TextReveal request failed, retrying").pipe(
-            Effect.annotateLogs({ attempt: retry.attempt, status: retry.status, delay: Duration.format(delay) })
+  budget: RetryBudget,
+  verdictOf: (error: E) => Verdict | undefined,
+  describe: (error: E) => string
+): Schedule.Schedule<Decision | undefined, E> =>
+  Schedule.makeWithState<State, E, Decision | undefined>(initial, (now, error, state) => {
+    const done = Effect.succeed([state, undefined, ScheduleDecision.done] as const)
+    const verdict = verdictOf(error)
+    if (verdict === undefined || state.attempts >= policy.maxAttempts) return done
+    return Effect.flatMap(waitFor(policy, verdict, state), (wait) => {
+      if (wait === undefined || state.waitedMillis + wait > Duration.toMillis(policy.maxRetryTime)) return done
+      const millis = Math.round(wait)
+      return Effect.flatMap(budget.spend(verdict.status === "timeout"), (paid): Step => {
+        if (!paid) {
+          return Effect.zipRight(
+            Effect.logError("TextReveal retry budget exhausted: not retrying").pipe(
+              Effect.annotateLogs({ attempt: state.attempts, failure: describe(error) })
+            ),
+            done
           )
-          return [
-            next,
-            Option.some(retry),
-            ScheduleDecision.continueWith(ScheduleInterval.after(now + Duration.toMillis(delay)))
+        }
+        const decision: Decision = {
+          kind: verdict.kind,
+          attempt: state.attempts,
+          status: verdict.status,
+          delay: Duration.millis(millis)
+        }
+        return Effect.as(
+          Effect.logWarning("TextReveal request failed, retrying").pipe(
+            Effect.annotateLogs({
+              attempt: decision.attempt,
+              status: decision.status,
+              reason: decision.kind,
+              failure: describe(error),
+              delay: Duration.format(decision.delay)
+            })
+          ),
+          [
+            counted(state, verdict, millis),
+            decision,
+            ScheduleDecision.continueWith(ScheduleInterval.after(now + millis))
           ] as const
-        })
+        )
       })
-    }
-  )
+    })
+  })
+
+/**
+ * The verdict on an error of one attempt, whatever the endpoint: 429s are rate limited, 5xx, transport
+ * failures and timeouts transient; everything else (4xx, decode failures, bodies over the limit, invalid
+ * URLs) final.
+ *
+ * @internal
+ */
+export const verdictOf = (
+  error: { readonly _tag: string; readonly status?: number; readonly reason?: string; readonly cause?: unknown; readonly retryAfter?: Duration.Duration | undefined }
+): Verdict | undefined => {
+  switch (error._tag) {
+    case "TooManyRequests":
+      return { kind: "rate_limited", status: 429, retryAfter: error.retryAfter }
+    case "ServerError":
+      return { kind: "transient", status: error.status ?? 500 }
+    case "RequestError":
+      if (error.reason !== "Transport") return undefined
+      return { kind: "transient", status: Cause.isTimeoutException(error.cause) ? "timeout" : "transport" }
+    default:
+      return undefined
+  }
+}

@@ -3,12 +3,14 @@ import * as TaskId from "../TaskId.js"
 import * as TextRevealError from "../TextRevealError.js"
 
 /**
- * Refuses a task id that is not a UUID with the 400 the API would give, before anything is sent.
+ * A task id in its canonical (lower-case) form, or the 400 the API would give for it, before anything is
+ * sent.
  *
  * @internal
  */
-export const validateTaskId = (taskId: string): Effect.Effect<TaskId.TaskId, TextRevealError.Invalid> =>
-  TaskId.is(taskId) ? Effect.succeed(taskId) : Effect.fail(
+export const validateTaskId = (taskId: string): Effect.Effect<TaskId.TaskId, TextRevealError.Invalid> => {
+  const id = taskId.toLowerCase()
+  return TaskId.is(id) ? Effect.succeed(id) : Effect.fail(
     new TextRevealError.Invalid({
       status: 400,
       message: `task_id must be a UUID, got ${JSON.stringify(taskId.slice(0, 80))}`,
@@ -18,3 +20,4 @@ export const validateTaskId = (taskId: string): Effect.Effect<TaskId.TaskId, Tex
       ]
     })
   )
+}

@@ -8,22 +8,37 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as DownloadUrl from "../DownloadUrl.js"
 import { validateTaskId } from "../internal/validateTaskId.js"
+import * as Wire from "../internal/wire.js"
+import * as Task from "../Task.js"
+import * as TaskId from "../TaskId.js"
 import * as TextRevealClient from "../TextRevealClient.js"
 import * as TextRevealError from "../TextRevealError.js"
 
 /**
- * One answer: the signed URLs to return, or the error to fail with.
+ * An error a call can fail with.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Failure = TextRevealError.TextRevealError | HttpClientError.HttpClientError
+
+/**
+ * One answer to `getDownloadUrls`: the signed URLs to return, or the error to fail with.
  *
  * @since 0.1.0
  * @category models
  */
-export type Answer = ReadonlyArray<string> | TextRevealError.TextRevealError | HttpClientError.HttpClientError
+export type Answer = ReadonlyArray<string> | Failure
 
 const SequenceTypeId: unique symbol = Symbol.for("effect-textreveal/testing/TextRevealClientTest/Sequence")
 
@@ -33,21 +48,32 @@ const SequenceTypeId: unique symbol = Symbol.for("effect-textreveal/testing/Text
  * @since 0.1.0
  * @category models
  */
-export interface Sequence {
+export interface Sequence<A = Answer> {
   readonly [SequenceTypeId]: typeof SequenceTypeId
-  readonly answers: readonly [Answer, ...Array<Answer>]
+  readonly answers: readonly [A, ...Array<A>]
 }
 
 /**
- * Answers a task's calls in turn, e.g. `sequence(new TooManyRequests({ ... }), ["https://…/a.csv"])`.
+ * Answers a task's calls in turn, e.g. `sequence(TextRevealClientTest.tooManyRequests(), ["https://…/a.csv"])`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const sequence = (...answers: readonly [Answer, ...Array<Answer>]): Sequence => ({
-  [SequenceTypeId]: SequenceTypeId,
-  answers
-})
+export const sequence = <const A extends Answer | Task.TaskStatus | Failure>(
+  ...answers: readonly [A, ...Array<A>]
+): Sequence<A> => ({ [SequenceTypeId]: SequenceTypeId, answers })
+
+/**
+ * What the test layer knows of one task: its download URLs, its status, or both; each a fixed answer or a
+ * {@link sequence}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TaskAnswers {
+  readonly urls?: Answer | Sequence<Answer> | undefined
+  readonly status?: Task.TaskStatus | Failure | Sequence<Task.TaskStatus | Failure> | undefined
+}
 
 /**
  * A call the client received.
@@ -56,8 +82,8 @@ export const sequence = (...answers: readonly [Answer, ...Array<Answer>]): Seque
  * @category models
  */
 export interface Call {
-  readonly method: "getDownloadUrls"
-  readonly taskId: string
+  readonly method: "getDownloadUrls" | "getTaskStatus" | "listTasks"
+  readonly taskId?: string
 }
 
 /**
@@ -79,51 +105,176 @@ export class TextRevealClientTest
   extends Context.Tag("effect-textreveal/testing/TextRevealClientTest")<TextRevealClientTest, Service>()
 {}
 
-const isSequence = (u: unknown): u is Sequence => Predicate.hasProperty(u, SequenceTypeId)
+// ---------------------------------------------------------------------------------------------------------
+// Answers: typed errors as the real client gives them
+// ---------------------------------------------------------------------------------------------------------
 
 /**
- * A `TextRevealClient` answering from `tasks`, keyed by task id; a task that is not there answers
- * `NotFound`, and a task id that is not a UUID `Invalid`, as the real client does. URLs expire 5 minutes
- * after the call, by `Clock`. Also provides {@link TextRevealClientTest} to read the calls received.
+ * The 404 of a task that does not exist or is not visible.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const notFound = (message = "The requested task does not exist or is not visible to you."): TextRevealError.NotFound =>
+  new TextRevealError.NotFound({ status: 404, message, reason: "not_found" })
+
+/**
+ * A 429 after the retries ran out, with the server's `Retry-After` when given.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const tooManyRequests = (options: {
+  readonly retryAfter?: Duration.DurationInput | undefined
+  readonly attempts?: number | undefined
+} = {}): TextRevealError.TooManyRequests =>
+  new TextRevealError.TooManyRequests({
+    status: 429,
+    message: "You have too many exports in progress.",
+    reason: "too_many_requests",
+    attempts: options.attempts ?? 9,
+    ...(options.retryAfter === undefined ? {} : { retryAfter: Duration.decode(options.retryAfter) })
+  })
+
+/**
+ * A 5xx after the retries ran out.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const serverError = (options: { readonly status?: number | undefined; readonly attempts?: number | undefined } = {}) =>
+  new TextRevealError.ServerError({
+    status: options.status ?? 500,
+    message: "The server returned an unexpected response",
+    reason: "internal",
+    attempts: options.attempts ?? 4
+  })
+
+/**
+ * A token the API refused.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const unauthorized = (message = "invalid username or API key"): TextRevealError.Unauthorized =>
+  new TextRevealError.Unauthorized({ status: 401, message, reason: "unauthorized" })
+
+/**
+ * A resource the token may not access.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const forbidden = (message = "Not authorized to access this resource"): TextRevealError.Forbidden =>
+  new TextRevealError.Forbidden({ status: 403, message, reason: "forbidden" })
+
+/**
+ * The 400 of a task that has not completed yet (`Invalid` with `taskNotCompleted` true).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const taskNotCompleted = (status: "starting" | "running" = "running"): TextRevealError.Invalid =>
+  new TextRevealError.Invalid({
+    status: 400,
+    message: `The task is not completed yet (status: ${status}).`,
+    reason: "invalid",
+    errors: [
+      new TextRevealError.FieldError({
+        field: "task_id",
+        message: `The task is not completed yet (status: ${status}).`,
+        reason: TextRevealError.taskNotCompletedReason
+      })
+    ]
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// The layer
+// ---------------------------------------------------------------------------------------------------------
+
+const isSequence = (u: unknown): u is Sequence<unknown> => Predicate.hasProperty(u, SequenceTypeId)
+
+const decodeUrls = Schema.decodeUnknownEither(Wire.DownloadUrlsBody)
+
+/** A task as `listTasks` gives it: with its status when that is a fixed one, without it otherwise. */
+const listed = (id: string, status: NonNullable<TaskAnswers["status"]>): Task.Task =>
+  new Task.Task(
+    Predicate.isString(status) ? { id: TaskId.TaskId.make(id), status } : { id: TaskId.TaskId.make(id) }
+  )
+
+/**
+ * A `TextRevealClient` answering from `tasks`, keyed by task id (in any case): for each task its URLs, or
+ * `{ urls, status }`. A task that is not there answers `NotFound`, a task id that is not a UUID `Invalid`,
+ * as the real client does; a task given without a status answers `completed`. URLs expire 5 minutes after
+ * the call, by `Clock`. `listTasks` lists the tasks given, in order. Also provides
+ * {@link TextRevealClientTest} to read the calls received.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
-  tasks: Readonly<Record<string, Answer | Sequence>>
+  tasks: Readonly<Record<string, Answer | Sequence<Answer> | TaskAnswers>>
 ): Layer.Layer<TextRevealClient.TextRevealClient | TextRevealClientTest> =>
   Layer.effectContext(Effect.gen(function*() {
+    const byId = new Map(Object.entries(tasks).map(([id, given]) => {
+      const answers: TaskAnswers = Array.isArray(given) || isSequence(given) || Predicate.hasProperty(given, "_tag")
+        ? { urls: given as Answer | Sequence<Answer> }
+        : given as TaskAnswers
+      return [id.toLowerCase(), answers] as const
+    }))
     const calls = yield* Ref.make(Chunk.empty<Call>())
     const served = yield* Ref.make(new Map<string, number>())
 
-    const answerFor = (taskId: string) =>
-      Ref.modify(served, (counts): [Answer | undefined, Map<string, number>] => {
-        const given = tasks[taskId]
-        const n = counts.get(taskId) ?? 0
-        const next = new Map(counts).set(taskId, n + 1)
+    /** The n-th answer of a sequence, the last repeating; a fixed answer always. */
+    const nextOf = <A>(key: string, given: A | Sequence<A>) =>
+      Ref.modify(served, (counts): [A, Map<string, number>] => {
+        const n = counts.get(key) ?? 0
+        const next = new Map(counts).set(key, n + 1)
         if (!isSequence(given)) return [given, next]
-        return [given.answers[Math.min(n, given.answers.length - 1)], next]
+        return [given.answers[Math.min(n, given.answers.length - 1)] as A, next]
       })
 
-    const getDownloadUrls = Effect.fn("TextRevealClientTest.getDownloadUrls")(function*(taskId: string) {
-      yield* Ref.update(calls, Chunk.append<Call>({ method: "getDownloadUrls", taskId }))
-      yield* validateTaskId(taskId)
-      const answer = yield* answerFor(taskId)
-      if (answer === undefined) {
-        return yield* new TextRevealError.NotFound({
-          status: 404,
-          message: "The requested task does not exist or is not visible to you.",
-          reason: "not_found"
-        })
-      }
-      if (!Array.isArray(answer)) return yield* Effect.fail(answer as Exclude<Answer, ReadonlyArray<string>>)
-      // URLs that are not URLs are a mistake in the test itself, not a failure the code under test handles.
-      return yield* Effect.orDieWith(
-        DownloadUrl.decodeBody(answer, yield* DateTime.now),
-        (error) => `TextRevealClientTest: the URLs given for task ${taskId} are not valid: ${error.message}`
-      )
-    })
+    const taskCall = <A>(
+      method: "getDownloadUrls" | "getTaskStatus",
+      taskId: string,
+      answer: (id: string, given: TaskAnswers) => Effect.Effect<A, Failure>
+    ) =>
+      Effect.gen(function*() {
+        yield* Ref.update(calls, Chunk.append<Call>({ method, taskId }))
+        const id = yield* validateTaskId(taskId)
+        const given = byId.get(id)
+        if (given === undefined) return yield* notFound()
+        return yield* answer(id, given)
+      })
 
-    return Context.make(TextRevealClient.TextRevealClient, TextRevealClient.TextRevealClient.of({ getDownloadUrls }))
-      .pipe(Context.add(TextRevealClientTest, { calls: Effect.map(Ref.get(calls), Chunk.toReadonlyArray) }))
+    const getDownloadUrls = (taskId: string) =>
+      taskCall("getDownloadUrls", taskId, (id, given) =>
+        Effect.gen(function*() {
+          if (given.urls === undefined) return yield* notFound()
+          const answer = yield* nextOf(`urls:${id}`, given.urls)
+          if (!Array.isArray(answer)) return yield* Effect.fail(answer as Failure)
+          const decoded = decodeUrls(answer)
+          // URLs that are not URLs are a mistake in the test itself, not a failure the code under test handles.
+          if (Either.isLeft(decoded)) {
+            return yield* Effect.dieMessage(`TextRevealClientTest: the URLs given for task ${id} are not valid URLs of files`)
+          }
+          const expiresAt = DateTime.addDuration(yield* DateTime.now, DownloadUrl.validity)
+          return decoded.right.map((url) => new DownloadUrl.DownloadUrl({ ...url, expiresAt }))
+        }))
+
+    const getTaskStatus = (taskId: string) =>
+      taskCall("getTaskStatus", taskId, (id, given) =>
+        Effect.flatMap(nextOf(`status:${id}`, given.status ?? "completed"), (status) =>
+          Predicate.isString(status) ? Effect.succeed(status) : Effect.fail(status)))
+
+    const listTasks = () =>
+      Stream.unwrap(Effect.as(
+        Ref.update(calls, Chunk.append<Call>({ method: "listTasks" })),
+        Stream.fromIterable([...byId].map(([id, given]) => listed(id, given.status ?? "completed")))
+      ))
+
+    return Context.make(
+      TextRevealClient.TextRevealClient,
+      TextRevealClient.TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks })
+    ).pipe(Context.add(TextRevealClientTest, { calls: Effect.map(Ref.get(calls), Chunk.toReadonlyArray) }))
   }))

@@ -1,9 +1,4 @@
 /**
  * @since 0.1.0
  */
-export * as Sandbox from "./Sandbox.js"
-
-/**
- * @since 0.1.0
- */
 export * as TextRevealClientTest from "./TextRevealClientTest.js"

@@ -1,34 +1,50 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { TextRevealClient } from "effect-textreveal"
+import { TextRevealClient } from "effect-textreveal"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as TestClock from "effect/TestClock"
 import {
   apiError,
   arrivals,
   captureLogs,
+  clientLayer,
   failureOf,
   type FakeApi,
   fakeApi,
   fakeCredentials,
+  fakeHttp,
   fileUrl,
-  getDownloadUrls,
+  getDownloadUrls as getDownloadUrlsJittered,
+  hang,
   json,
   ok,
   type Reply,
   runFor,
+  taskId,
   text,
   tooMany,
   transport
 } from "./fixtures/fakeApi.js"
 
 /** The call with its backoff jitter fixed: `Random.next` yields `r` (clamped to [0, 1]) every time. */
-const callWithJitter = (api: FakeApi, r: number, options: TextRevealClient.Options = {}) =>
-  getDownloadUrls(api, options).pipe(Effect.withRandom(Random.fixed([r])))
+const callWithJitter = (
+  api: FakeApi,
+  r: number,
+  options: TextRevealClient.Options = {},
+  credentials?: Parameters<typeof getDownloadUrlsJittered>[2]
+) => getDownloadUrlsJittered(api, options, credentials).pipe(Effect.withRandom(Random.fixed([r])))
+
+/** The call with no jitter (`Random` fixed at 0), so that waits are exact. */
+const getDownloadUrls = (
+  api: FakeApi,
+  options: TextRevealClient.Options = {},
+  credentials?: Parameters<typeof getDownloadUrlsJittered>[2]
+) => callWithJitter(api, 0, options, credentials)
 
 /** Starts the call in a fiber, to be driven by `TestClock.adjust`. */
 const start = (api: FakeApi, options: TextRevealClient.Options = {}) => Effect.fork(getDownloadUrls(api, options))
@@ -194,7 +210,8 @@ describe("retries", () => {
         const api = fakeApi(tooMany(), tooMany("2"), ok(fileUrl("a.csv")))
         const exit = yield* runFor(callWithJitter(api, 1))
         assert.isTrue(Exit.isSuccess(exit) && exit.value.length === 1, String(exit))
-        assert.deepStrictEqual(arrivals(api), [0, 1_000, 3_000])
+        // Jitter at its upper bound: the full 1 s bound, then Retry-After 2 s plus 20%.
+        assert.deepStrictEqual(arrivals(api), [0, 1_000, 3_400])
       }))
   })
 
@@ -305,9 +322,27 @@ describe("retries", () => {
         assert.deepStrictEqual(
           retries.map((log) => log.annotations),
           [
-            { attempt: 1, status: 500, delay: "500ms" },
-            { attempt: 2, status: 429, delay: "7s" },
-            { attempt: 3, status: "transport", delay: "1s" }
+            {
+              attempt: 1,
+              status: 500,
+              reason: "transient",
+              delay: "500ms",
+              failure: "TextReveal answered 500 with an empty body"
+            },
+            {
+              attempt: 2,
+              status: 429,
+              reason: "rate_limited",
+              delay: "7s",
+              failure: "You have too many exports in progress."
+            },
+            {
+              attempt: 3,
+              status: "transport",
+              reason: "transient",
+              delay: "1s",
+              failure: "Transport: api.textreveal.com: ECONNRESET read ECONNRESET (GET https://api.textreveal.com/v3/tasks/f47ac10b-58cc-4372-a567-0e02b2c3d479/download)"
+            }
           ]
         )
       }))
@@ -322,8 +357,13 @@ describe("retries", () => {
         assert.strictEqual(api.requests.length, 3)
         // The 429 answered the 2nd request (its TooManyRequests would say attempts: 2).
         assert.deepStrictEqual(
-          capture.logs.filter((log) => log.level === "WARN").map((log) => log.annotations),
-          [{ attempt: 2, status: 429, delay: "1s" }]
+          capture.logs.filter((log) => log.level === "WARN").map(({ annotations }) => [
+            annotations.attempt,
+            annotations.status,
+            annotations.reason,
+            annotations.delay
+          ]),
+          [[1, 401, "renewal", "0"], [2, 429, "rate_limited", "1s"]]
         )
       }))
 
@@ -333,6 +373,184 @@ describe("retries", () => {
         const api = fakeApi(apiError(404, "not_found", "[record] not found."))
         yield* runFor(getDownloadUrls(api).pipe(Effect.provide(capture.layer)))
         assert.deepStrictEqual(capture.logs.filter((log) => "attempt" in log.annotations), [])
+      }))
+  })
+
+  describe("bounded per call", () => {
+    it.effect("one cap on requests per call across kinds: a 401, three 503s, then 429s make 9 requests", () =>
+      Effect.gen(function*() {
+        const credentials = fakeCredentials({ renewable: true })
+        const api = fakeApi(
+          apiError(401, "unauthorized", "expired"),
+          text(503, ""),
+          text(503, ""),
+          text(503, ""),
+          tooMany("0")
+        )
+        const error = failureOf(yield* runFor(getDownloadUrls(api, {}, credentials.layer)))
+        assert.strictEqual(api.requests.length, 9)
+        assert.isTrue(error._tag === "TooManyRequests" && error.attempts === 9, String(error))
+      }))
+
+    it.effect("maxAttempts is honoured", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("0"))
+        const error = failureOf(yield* runFor(getDownloadUrls(api, { maxAttempts: 3 })))
+        assert.strictEqual(api.requests.length, 3)
+        assert.isTrue(error._tag === "TooManyRequests" && error.attempts === 3)
+      }))
+
+    it.effect("the time spent waiting is capped (5 minutes): Retry-After 300 is waited once, then the call ends", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("300"))
+        const error = failureOf(yield* runFor(getDownloadUrls(api)))
+        assert.deepStrictEqual(arrivals(api), [0, 300_000])
+        assert.isTrue(error._tag === "TooManyRequests" && millis(error.retryAfter) === 300_000)
+      }))
+
+    it.effect("maxRetryTime is honoured", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("4"))
+        yield* runFor(getDownloadUrls(api, { maxRetryTime: "10 seconds" }))
+        assert.deepStrictEqual(arrivals(api), [0, 4_000, 8_000])
+      }))
+  })
+
+  describe("jitter on every wait", () => {
+    it.effect("Retry-After gets up to 20% on top (at the upper bound: 1 s → 1.2 s), never less than asked", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(tooMany("1"), ok())
+        yield* runFor(callWithJitter(api, 1))
+        assert.deepStrictEqual(arrivals(api), [0, 1_200])
+      }))
+
+    it.effect("transient backoff gets up to 20% on top", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(503, ""), text(503, ""), ok())
+        yield* runFor(callWithJitter(api, 1))
+        assert.deepStrictEqual(arrivals(api), [0, 600, 1_800])
+      }))
+
+    it.effect("50 callers told Retry-After: 1 come back spread over more than 100 ms, none before 1 s", () =>
+      Effect.gen(function*() {
+        const api = fakeHttp((_request, n) => Effect.succeed(n <= 50 ? tooMany("1") : ok()))
+        const call = Effect.flatMap(TextRevealClient.TextRevealClient, (client) => client.getDownloadUrls(taskId))
+        yield* runFor(
+          Effect.all(Array.from({ length: 50 }, () => call), { concurrency: "unbounded" }).pipe(
+            Effect.provide(clientLayer(api)),
+            Effect.withRandom(Random.make("jitter"))
+          )
+        )
+        const retries = api.requests.slice(50).map((received) => received.at)
+        assert.strictEqual(retries.length, 50)
+        assert.isAtLeast(Math.min(...retries), 1_000)
+        assert.isAtLeast(Math.max(...retries) - Math.min(...retries), 100)
+      }))
+  })
+
+  describe("a retry budget shared by every call of a client", () => {
+    /**
+     * `callers` concurrent calls of one client against a server that always fails, with no waits between
+     * attempts (`Retry-After: 0`, a zero backoff and no jitter), so that the budget alone bounds the load.
+     */
+    const storm = (reply: Reply, options: TextRevealClient.Options = {}, callers = 1000) =>
+      Effect.gen(function*() {
+        const api = fakeApi(reply)
+        const call = Effect.flatMap(TextRevealClient.TextRevealClient, (client) => client.getDownloadUrls(taskId))
+        const exits = yield* Effect.all(Array.from({ length: callers }, () => Effect.exit(call)), {
+          concurrency: "unbounded"
+        }).pipe(
+          Effect.provide(clientLayer(api, { transientRetry: { base: "0 millis" }, ...options })),
+          Effect.withRandom(Random.fixed([0]))
+        )
+        assert.isTrue(exits.every(Exit.isFailure))
+        return api.requests.length
+      })
+
+    it.live("1000 callers on a 429 storm make 1100 requests, not 9000 (500 tokens, 5 per retry)", () =>
+      Effect.gen(function*() {
+        assert.strictEqual(yield* storm(tooMany("0")), 1_100)
+      }))
+
+    it.live("1000 callers on a 503 storm make 1100 requests, not 4000", () =>
+      Effect.gen(function*() {
+        assert.strictEqual(yield* storm(text(503, "")), 1_100)
+      }))
+
+    it.live("retryBudget: false lets every call retry by its own policy", () =>
+      Effect.gen(function*() {
+        assert.strictEqual(yield* storm(text(503, ""), { retryBudget: false }, 100), 400)
+      }))
+
+    it.effect("successes refill it: a retry that succeeds pays its tokens back", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(503, ""), ok(), text(503, ""), ok())
+        const call = Effect.flatMap(TextRevealClient.TextRevealClient, (client) => client.getDownloadUrls(taskId))
+        // Room for exactly one retry: without the refund the second call could not retry.
+        const exit = yield* runFor(
+          Effect.zip(call, call).pipe(Effect.provide(clientLayer(api, { retryBudget: { capacity: 5, cost: 5 } })))
+        )
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.strictEqual(api.requests.length, 4)
+      }))
+
+    it.effect("an exhausted budget is logged at ERROR", () =>
+      Effect.gen(function*() {
+        const capture = captureLogs()
+        const api = fakeApi(text(503, ""))
+        yield* runFor(getDownloadUrls(api, { retryBudget: { capacity: 5, cost: 5 } }).pipe(Effect.provide(capture.layer)))
+        assert.strictEqual(api.requests.length, 2)
+        assert.deepStrictEqual(
+          capture.logs.filter((log) => log.level === "ERROR").map((log) => String(log.message)),
+          ["TextReveal retry budget exhausted: not retrying"]
+        )
+      }))
+  })
+
+  describe("time limits", () => {
+    it.effect("an attempt that never answers times out after 30 s, is retried, and ends in a RequestError saying so", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(hang)
+        const error = failureOf(yield* runFor(getDownloadUrls(api)))
+        assert.deepStrictEqual(arrivals(api), [0, 30_500, 61_500, 93_500])
+        assert.strictEqual(error._tag, "RequestError")
+        assert.include(error.message, "timed out")
+        assert.include(error.message, "30s")
+      }))
+
+    it.effect("the timeout option is honoured", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(hang)
+        const fiber = yield* Effect.fork(getDownloadUrls(api, { timeout: "2 seconds", transientRetry: false }))
+        yield* TestClock.adjust("1999 millis")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+        yield* TestClock.adjust("1 millis")
+        const error = failureOf(yield* Fiber.await(fiber))
+        assert.include(error.message, "timed out")
+      }))
+
+    it.effect("a body that never ends times out like a silent server", () =>
+      Effect.gen(function*() {
+        const api = fakeHttp(() =>
+          Effect.succeed(
+            new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("[\"https:")) }), {
+              status: 200
+            })
+          )
+        )
+        const error = failureOf(yield* runFor(getDownloadUrls(api, { transientRetry: false })))
+        assert.strictEqual(api.requests.length, 1)
+        assert.include(error.message, "timed out")
+      }))
+
+    it.effect("deadline bounds the whole call, retries included", () =>
+      Effect.gen(function*() {
+        const api = fakeApi(text(503, ""))
+        const fiber = yield* Effect.fork(getDownloadUrls(api, { deadline: "1 second" }))
+        yield* TestClock.adjust("1 second")
+        const error = failureOf(yield* Fiber.await(fiber))
+        assert.strictEqual(api.requests.length, 2)
+        assert.include(error.message, "did not finish")
       }))
   })
 })
