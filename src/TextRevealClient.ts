@@ -130,6 +130,11 @@ export class TextRevealClient extends Context.Tag("effect-textreveal/TextRevealC
 
 const tracedCall = { captureStackTrace: false } as const
 
+/** The call's span says the last status and how many requests were made. */
+const annotateAttempt = (status: number) =>
+  Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) =>
+    Effect.annotateCurrentSpan({ "http.response.status_code": status, "textreveal.attempts": meta.recurrence + 1 }))
+
 /** A header value the platform can send: visible ASCII, no spaces or line breaks. */
 const sendableToken = /^[\x21-\x7e]+$/
 
@@ -220,9 +225,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const sent = HttpClientRequest.bearerToken(request, access.token)
       return http.execute(sent).pipe(
         Effect.flatMap((response) =>
-          response.status === 200
-            ? readWhole(response, maxBodyBytes)
-            : fromApiResponse(response, makeScrub([access.token]))
+          Effect.zipRight(
+            annotateAttempt(response.status),
+            response.status === 200
+              ? readWhole(response, maxBodyBytes)
+              : fromApiResponse(response, makeScrub([access.token]))
+          )
         ),
         withTimeout(policy.timeout, sent, "no complete answer from TextReveal"),
         Effect.tap(() => Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) => budget.refund(meta.recurrence > 0))),

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { TextRevealClient } from "effect-textreveal"
+import { type Credentials, TextRevealClient } from "effect-textreveal"
+import type * as Layer from "effect/Layer"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -32,18 +33,18 @@ import {
 } from "./fixtures/fakeApi.js"
 
 /** The call with its backoff jitter fixed: `Random.next` yields `r` (clamped to [0, 1]) every time. */
-const callWithJitter = (
+const callWithJitter = <E = never>(
   api: FakeApi,
   r: number,
   options: TextRevealClient.Options = {},
-  credentials?: Parameters<typeof getDownloadUrlsJittered>[2]
+  credentials?: Layer.Layer<Credentials.Credentials, E>
 ) => getDownloadUrlsJittered(api, options, credentials).pipe(Effect.withRandom(Random.fixed([r])))
 
 /** The call with no jitter (`Random` fixed at 0), so that waits are exact. */
-const getDownloadUrls = (
+const getDownloadUrls = <E = never>(
   api: FakeApi,
   options: TextRevealClient.Options = {},
-  credentials?: Parameters<typeof getDownloadUrlsJittered>[2]
+  credentials?: Layer.Layer<Credentials.Credentials, E>
 ) => callWithJitter(api, 0, options, credentials)
 
 /** Starts the call in a fiber, to be driven by `TestClock.adjust`. */

@@ -1,29 +1,47 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { DownloadUrl, TextRevealClient } from "effect-textreveal"
+import { Credentials, DownloadUrl, Task, TextRevealClient } from "effect-textreveal"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { readFileSync } from "node:fs"
 import {
   apiError,
+  captureLogs,
+  clientLayer,
+  configErrorOf,
   failureOf,
+  type FakeApi,
   fakeApi,
+  fakeHttp,
   fileUrl,
   getDownloadUrls,
   json,
   ok,
+  printed,
+  runFor,
   taskId,
   text,
   token,
   tooMany,
   transport
 } from "./fixtures/fakeApi.js"
+
+/** Runs `f` with a client wired to the fake API. */
+const withClient = <A, E>(
+  api: FakeApi,
+  f: (client: TextRevealClient.Service) => Effect.Effect<A, E>
+) => Effect.flatMap(TextRevealClient.TextRevealClient, f).pipe(Effect.provide(clientLayer(api)))
 
 const packageVersion: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version
 
@@ -319,4 +337,209 @@ describe("TextRevealClient.getDownloadUrls", () => {
         assert.strictEqual(error.retryAfter === undefined ? undefined : Duration.toMillis(error.retryAfter), 120_000)
       }))
   })
+
+  describe("file names are safe to create in a directory", () => {
+    it.effect.each([
+      ["..%2F..%2F..%2Fhome%2Fu%2F.bashrc", "______home_u_.bashrc"],
+      ["%2Fetc%2Fpasswd", "_etc_passwd"],
+      ["x%2F..", "x__"],
+      [".hidden.csv", "_hidden.csv"],
+      ["a%00b%0A.csv", "a_b_.csv"],
+      ["C%3A%5Cwin.csv", "C__win.csv"]
+    ])("%s → %s", ([segment, expected]) =>
+      Effect.gen(function*() {
+        const api = fakeApi(ok(`https://files.textreveal.com/exports/task=1/${segment}?sig=1`))
+        const [url] = yield* getDownloadUrls(api)
+        assert.strictEqual(url?.fileName, expected)
+      }))
+  })
+})
+
+describe("TextRevealClient: mistakes refused with a clear error", () => {
+  const layerError = (options: TextRevealClient.Options) => configErrorOf(fakeApi(ok()), options)
+
+  it.effect.each([
+    ["https://api.textreveal.com/v3?x=1", "must not have a query"],
+    ["https://api.textreveal.com/v3#top", "must not have a fragment"],
+    [" https://api.textreveal.com/v3", "surrounding spaces"],
+    ["https://api.textreveal.com/v3 ", "surrounding spaces"],
+    ["https://api.textreveal.com", "must end with /v3"],
+    ["https://api.textreveal.com/v2", "must end with /v3"],
+    ["ftp://api.textreveal.com/v3", "must be an http(s) URL"],
+    ["api.textreveal.com/v3", "is not an absolute URL"]
+  ] as const)("baseUrl %j: refused when the layer is built (%s), nothing sent", ([baseUrl, message]) =>
+    Effect.gen(function*() {
+      const api = fakeApi(ok())
+      const error = yield* configErrorOf(api, { baseUrl })
+      assert.include(String(error), message)
+      assert.strictEqual(api.requests.length, 0)
+    }))
+
+  it.effect("a baseUrl with credentials is refused without printing them", () =>
+    Effect.gen(function*() {
+      const error = yield* layerError({ baseUrl: "https://alice:pa55w0rd@api.textreveal.com/v3" })
+      assert.include(String(error), "must not carry credentials")
+      for (const text of printed(error)) {
+        assert.notInclude(text, "pa55w0rd")
+        assert.notInclude(text, "alice")
+      }
+    }))
+
+  it.effect("an upper-case task id is sent in lower case", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(ok())
+      yield* getDownloadUrls(api, {}, undefined, taskId.toUpperCase())
+      assert.strictEqual(api.requests[0]?.url, `https://api.textreveal.com/v3/tasks/${taskId}/download`)
+    }))
+
+  it.effect.each([["a line break", "tok\nx"], ["a space", "tok x"], ["non-ASCII", "tøk"], ["nothing", ""]])(
+    "a token holding %s is a ConfigError of layerToken, nothing sent",
+    ([, bad]) =>
+      Effect.gen(function*() {
+        const api = fakeApi(ok())
+        const error = yield* Effect.flip(
+          getDownloadUrls(api, {}, Credentials.layerToken(Redacted.make(bad as string)))
+        )
+        assert.strictEqual(error._tag, "ConfigError")
+        assert.strictEqual(api.requests.length, 0)
+      })
+  )
+
+  it.effect("a token with a line break from custom credentials: Unauthorized before any request", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(ok())
+      const credentials = Layer.succeed(Credentials.Credentials, {
+        renewable: false,
+        get: Effect.succeed({ token: Redacted.make("tok\r\nX-Injected: 1"), fresh: false }),
+        invalidate: () => Effect.void
+      })
+      const error = yield* Effect.flip(getDownloadUrls(api, {}, credentials))
+      assert.strictEqual(error._tag, "Unauthorized")
+      assert.include(error.message, "cannot be sent in an HTTP header")
+      assert.strictEqual(api.requests.length, 0)
+    }))
+
+  it.effect("a transport failure names the host and the cause, in the message and the retry log", () =>
+    Effect.gen(function*() {
+      const capture = captureLogs()
+      const api = fakeApi(transport)
+      const error = failureOf(
+        yield* runFor(getDownloadUrls(api, { transientRetry: { times: 1 } }).pipe(Effect.provide(capture.layer)))
+      )
+      assert.include(error.message, "api.textreveal.com: ECONNRESET")
+      const retry = capture.logs.find((log) => log.level === "WARN")
+      assert.include(String(retry?.annotations.failure), "api.textreveal.com: ECONNRESET")
+    }))
+
+  it.effect("an invalid URL cannot heal: not retried", () =>
+    Effect.gen(function*() {
+      const api = fakeHttp((request) =>
+        Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: "bad" }))
+      )
+      const error = yield* Effect.flip(getDownloadUrls(api))
+      assert.strictEqual(error._tag, "RequestError")
+      assert.strictEqual(api.requests.length, 1)
+    }))
+})
+
+describe("TextRevealClient.getTaskStatus", () => {
+  it.effect.each(["starting", "running", "failed", "completed"] as const)(
+    "answers %s",
+    (status) =>
+      Effect.gen(function*() {
+        const api = fakeApi(json(200, { status }))
+        const answer = yield* withClient(api, (client) => client.getTaskStatus(taskId))
+        assert.strictEqual(answer, status)
+        assert.strictEqual(api.requests[0]?.url, `https://api.textreveal.com/v3/tasks/${taskId}/status`)
+      })
+  )
+
+  it.effect("an unknown status is a Decode error naming where", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        withClient(fakeApi(json(200, { status: "paused" })), (c) => c.getTaskStatus(taskId))
+      )
+      assert.strictEqual(error._tag, "ResponseError")
+      assert.include(error.message, "(at .status)")
+    }))
+
+  it.effect("a task id that is not a UUID sends nothing", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(json(200, { status: "running" }))
+      const error = yield* Effect.flip(withClient(api, (c) => c.getTaskStatus("nope")))
+      assert.strictEqual(error._tag, "Invalid")
+      assert.strictEqual(api.requests.length, 0)
+    }))
+})
+
+describe("TextRevealClient.listTasks", () => {
+  const task = (n: number) => ({
+    id: `f47ac10b-58cc-4372-a567-0e02b2c3d4${String(n).padStart(2, "0")}`,
+    status: "completed",
+    description: `task ${n}`,
+    type: "export",
+    created_at: "2025-03-01T12:00:00Z",
+    completed_at: "2025-03-01T12:05:00.123Z"
+  })
+  const page = (ids: ReadonlyArray<number>, next: string | null) =>
+    json(200, { data: ids.map(task), size: ids.length, has_next: next !== null, count: 5, search_after: next })
+
+  it.effect("pages through search_after, fetching a page only when it is pulled", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(page([1, 2], "c2"), page([3, 4], "c4"), page([5], null))
+      const firstThree = yield* withClient(api, (c) => Stream.runCollect(Stream.take(c.listTasks({ size: 2 }), 3)))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(firstThree).map((t) => t.description), [
+        "task 1",
+        "task 2",
+        "task 3"
+      ])
+      assert.strictEqual(api.requests.length, 2)
+      assert.deepStrictEqual(api.requests.map((r) => r.url), [
+        "https://api.textreveal.com/v3/tasks?size=2",
+        "https://api.textreveal.com/v3/tasks?size=2&search_after=c2"
+      ])
+      const all = yield* withClient(
+        fakeApi(page([1, 2], "c2"), page([3, 4], "c4"), page([5], null)),
+        (c) => Stream.runCollect(c.listTasks({ size: 2 }))
+      )
+      assert.strictEqual(Chunk.size(all), 5)
+      const first = Chunk.unsafeGet(all, 0)
+      assert.instanceOf(first, Task.Task)
+      assert.strictEqual(DateTime.formatIso(first.created_at!), "2025-03-01T12:00:00.000Z")
+    }))
+
+  it.effect("fields and order are sent; id is always asked for", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(page([1], null))
+      yield* withClient(api, (c) =>
+        Stream.runDrain(c.listTasks({ size: 10, fields: ["status"], order: ["created_at:desc", "status:asc"] })))
+      assert.strictEqual(
+        api.requests[0]?.url,
+        "https://api.textreveal.com/v3/tasks?size=10&fields=id%2Cstatus&order=created_at%3Adesc%2Cstatus%3Aasc"
+      )
+    }))
+
+  it.effect.each<{ readonly name: string; readonly options: TextRevealClient.ListTasksOptions }>([
+    { name: "size 0", options: { size: 0 } },
+    { name: "size 1001", options: { size: 1001 } },
+    { name: "size 1.5", options: { size: 1.5 } },
+    { name: "an unknown field", options: { fields: ["secret" as Task.TaskField] } },
+    { name: "a bad order", options: { order: ["name:asc" as Task.TaskOrder] } },
+    { name: "four order keys", options: { order: ["status:asc", "status:asc", "status:asc", "status:asc"] } }
+  ])("$name: Invalid before anything is sent", ({ options }) =>
+    Effect.gen(function*() {
+      const api = fakeApi(page([1], null))
+      const error = yield* Effect.flip(withClient(api, (c) => Stream.runDrain(c.listTasks(options))))
+      assert.strictEqual(error._tag, "Invalid")
+      assert.strictEqual(api.requests.length, 0)
+    }))
+
+  it.effect("a server repeating its cursor ends in a Decode error, not an endless stream", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(page([1], "same"), page([2], "same"))
+      const error = yield* Effect.flip(withClient(api, (c) => Stream.runDrain(c.listTasks())))
+      assert.strictEqual(error._tag, "ResponseError")
+      assert.include(error.message, "same search_after cursor twice")
+      assert.strictEqual(api.requests.length, 2)
+    }))
 })
