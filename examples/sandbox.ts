@@ -6,7 +6,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Credentials } from "effect-textreveal"
-import { Sandbox } from "effect-textreveal/testing"
+import { Sandbox } from "effect-textreveal/sandbox"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -16,6 +16,7 @@ const program = Effect.gen(function*() {
   const sandbox = yield* Sandbox.Sandbox
   const taskId = yield* sandbox.createTask({ description: "Demo entity export" })
   const running = yield* sandbox.createTask({ startingFor: "30 seconds", runningFor: "2 minutes" })
+  const [file] = yield* sandbox.files(taskId)
   const grant = JSON.stringify({
     grant_type: "password",
     username: sandbox.username,
@@ -26,6 +27,7 @@ const program = Effect.gen(function*() {
   yield* Console.log(`TextReveal sandbox at ${sandbox.baseUrl}
 
 A completed demo task: ${taskId}
+  its first file: ${file!.name}, ${file!.size} bytes, sha256 ${file!.sha256}
 A task that completes in 2.5 minutes: ${running}
 
 Get a token:
@@ -36,6 +38,7 @@ Call the API:
   curl -s -H "authorization: Bearer $TOKEN" ${sandbox.baseUrl}/tasks/${taskId}/download
   curl -s -H "authorization: Bearer $TOKEN" ${sandbox.baseUrl}/tasks/${running}/status
   curl -s -H "authorization: Bearer $TOKEN" '${sandbox.baseUrl}/tasks?size=10'
+  curl -s -X POST -H "authorization: Bearer $TOKEN" ${sandbox.baseUrl}/universes/42/entities/export
 
 Fetch a file: curl -s '<one of the URLs>' | head      (valid 5 minutes; no token)
 

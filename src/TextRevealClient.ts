@@ -246,8 +246,23 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     (error) => error.message.slice(0, 200)
   )
 
+  /**
+   * The first attempt runs outside the retry machinery, so that a call that succeeds at once does not pay for
+   * it; its failure is replayed as the schedule's first input, so that the schedule counts every attempt.
+   */
+  const retrying = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.catchAll(attempt(request), (first) => {
+      let replayed = false
+      const next = Effect.suspend(() => {
+        if (replayed) return attempt(request)
+        replayed = true
+        return Effect.fail(first)
+      })
+      return Effect.retry(next, retrySchedule)
+    })
+
   const call = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> => {
-    const retried = Effect.retry(attempt(request), retrySchedule)
+    const retried = retrying(request)
     return options.deadline === undefined
       ? retried
       : withTimeout(Duration.decode(options.deadline), HttpClientRequest.make(request.method)(request.url), "the call did not finish")(

@@ -47,6 +47,15 @@ export class Invalid extends Schema.TaggedError<Invalid>("effect-textreveal/Inva
   get taskNotCompleted(): boolean {
     return this.errors.some((error) => error.reason === taskNotCompletedReason)
   }
+
+  /**
+   * Whether the task itself failed (a field error with reason `task_failed`): its results will never come.
+   *
+   * @since 0.2.0
+   */
+  get taskFailed(): boolean {
+    return this.errors.some((error) => error.reason === taskFailedReason)
+  }
 }
 
 /**
@@ -56,6 +65,14 @@ export class Invalid extends Schema.TaggedError<Invalid>("effect-textreveal/Inva
  * @category constants
  */
 export const taskNotCompletedReason = "task_not_completed"
+
+/**
+ * The field-error reason of a 400 for a task that failed.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const taskFailedReason = "task_failed"
 
 /**
  * 401: the token is missing, expired or unknown; or the token endpoint refused the credentials, with its

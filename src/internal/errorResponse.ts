@@ -29,11 +29,11 @@ const parseJson = (text: string): unknown => {
 }
 
 /**
- * A short readable excerpt: markup tags removed, whitespace collapsed. Linear in the text: the tag pattern
- * cannot backtrack over `<` (a body of `<<<<…` costs one pass).
+ * A short readable excerpt: markup tags removed (not the `<redacted>` mark of a secret), whitespace
+ * collapsed. Linear in the text: the tag pattern cannot backtrack over `<` (a body of `<<<<…` costs one pass).
  */
 const excerptOf = (text: string): string | undefined => {
-  const readable = text.slice(0, 16 * excerptLength).replace(/<[^<>]*>/g, " ").replace(/\s+/g, " ").trim()
+  const readable = text.slice(0, 16 * excerptLength).replace(/<(?!redacted>)[^<>]*>/g, " ").replace(/\s+/g, " ").trim()
   if (readable === "") return undefined
   return readable.length > excerptLength ? `${readable.slice(0, excerptLength)}…` : readable
 }

@@ -74,9 +74,9 @@ export interface Options {
  * renewed before they expire, at most one token request in flight.
  *
  * Safe under interruption: the request runs in a fiber of the layer's scope, not of the caller that
- * started it, and settles every waiter whatever ends it. Each waiter gives up at the per-attempt timeout;
- * one that gives up abandons the request, so that the next caller starts a fresh one rather than joining a
- * request that does not answer.
+ * started it, and settles every waiter whatever ends it. Each attempt is bounded by the per-attempt
+ * timeout; a waiter gives up once the request has run longer than all its attempts and waits could take,
+ * and abandons it, so that the next caller starts a fresh one rather than joining a request that hangs.
  *
  * @internal
  */
@@ -152,17 +152,30 @@ export const make = Effect.fnUntraced(function*(options: Options) {
           // An interrupted request (abandoned, or the layer closing) settles its waiters with a failure.
           settle(deferred, Exit.isInterrupted(exit) ? Exit.fail(abandoned) : exit)
         ),
+        // Its outcome goes to the waiters: the fiber itself ends quietly.
+        Effect.exit,
+        // Started from an uninterruptible region, the request itself stays interruptible (abandon, scope close).
+        Effect.interruptible,
         Effect.forkIn(scope)
       )
       const renewal: Renewal = { deferred, fiber, previous }
       return renewal
     })
 
+  /**
+   * The longest a token request can take with its retries: every attempt timing out, every wait taken. A
+   * waiter gives up past it, abandoning the request, so that the next caller starts afresh.
+   */
+  const longestRequest = Duration.sum(
+    Duration.times(policy.timeout, policy.maxAttempts),
+    policy.maxRetryTime
+  )
+
   const abandoned = new HttpClientError.RequestError({
     request: HttpClientRequest.post(options.tokenUrl),
     reason: "Transport",
     cause: new Cause.TimeoutException("the token request was abandoned"),
-    description: `timed out: no token from the token endpoint within ${Duration.format(policy.timeout)}`
+    description: `timed out: no token from the token endpoint within ${Duration.format(longestRequest)}`
   })
 
   /** Gives up on a renewal that did not answer in time: its waiters fail, the next caller starts afresh. */
@@ -187,7 +200,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       }
     }).pipe(Effect.uninterruptible)
     if ("token" in next) return { token: next.token, fresh: false }
-    const awaited = yield* Effect.either(Effect.timeoutOption(Deferred.await(next.deferred), policy.timeout))
+    const awaited = yield* Effect.either(Effect.timeoutOption(Deferred.await(next.deferred), longestRequest))
     if (Either.isRight(awaited) && Option.isSome(awaited.right)) return { token: awaited.right.value, fresh: true }
     if (Either.isRight(awaited)) yield* abandon(next)
     // The renewal failed: a token that has not expired yet still serves.
