@@ -1,35 +1,39 @@
 /**
  * Testing your own code that uses the TextReveal client, two ways:
  *
- * 1. `TextRevealClientTest.layer`: an in-memory client answering from data you give, per task id, and
- *    recording the calls it received. No HTTP at all: the fastest way to test your logic.
- * 2. `Sandbox.layer`: a real TextReveal look-alike on 127.0.0.1. Your code runs with the real client, real
- *    HTTP, real tokens and real signed file URLs; faults (429s, 5xx, dropped connections ...) on demand.
+ * 1. `TextRevealClientTest.layer` (`effect-textreveal/testing`): an in-memory client answering from data
+ *    you give, per task id, and recording the calls it received. No HTTP at all: the fastest way to test
+ *    your logic, typed errors included (`TextRevealClientTest.notFound()`, `.tooManyRequests()` ...).
+ * 2. `Sandbox.layerClient` (`effect-textreveal/sandbox`): a TextReveal look-alike on 127.0.0.1 and the
+ *    real client wired to it. Your code runs over real HTTP, with real tokens and signed file URLs, and
+ *    faults on demand.
  *
  * Run with `npx vitest run examples/`.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Credentials, TextRevealClient, TextRevealError } from "effect-textreveal"
-import { Sandbox, TextRevealClientTest } from "effect-textreveal/testing"
+import { TextRevealClient } from "effect-textreveal"
+import { Sandbox } from "effect-textreveal/sandbox"
+import { TextRevealClientTest } from "effect-textreveal/testing"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as TestClock from "effect/TestClock"
 
 // ---- The code under test: in your application it lives in your own modules.
 
-/**
- * The names of the files of an export task. A task that does not exist (or is no longer kept) has no
- * files; a rate-limited call is tried once more.
- */
-const fileNames = (taskId: string) =>
+/** A line about an export task for a status page. Failures other than these two are the caller's. */
+const describeExport = (taskId: string) =>
   Effect.gen(function*() {
     const client = yield* TextRevealClient.TextRevealClient
     const urls = yield* client.getDownloadUrls(taskId)
-    return urls.map((url) => url.fileName)
+    return `ready: ${urls.map((url) => url.fileName).join(", ")}`
   }).pipe(
-    Effect.retry({ times: 1, while: (error) => error._tag === "TooManyRequests" }),
-    Effect.catchTag("NotFound", () => Effect.succeed<ReadonlyArray<string>>([]))
+    Effect.catchTags({
+      NotFound: () => Effect.succeed("not found"),
+      Invalid: (error) => error.taskNotCompleted ? Effect.succeed("still running") : Effect.fail(error)
+    })
   )
 
 /** The total size in bytes of a task's files, fetched from their signed URLs with a plain GET. */
@@ -47,124 +51,111 @@ const totalSize = (taskId: string) =>
 
 // ---- 1. With the in-memory test layer
 
-const exportTask = "21d9cd93-0123-4200-a775-261390082d36"
-const deletedTask = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
-const busyTask = "6a1e4b7c-9d2f-4e3a-8b5c-0d1f2e3a4b5c"
-const stuckTask = "0b7c4f1e-2a3d-4c5b-9e8f-7a6b5c4d3e2f"
-
-const tooManyRequests = new TextRevealError.TooManyRequests({
-  status: 429,
-  message: "You have too many exports in progress.",
-  reason: "too_many_requests",
-  attempts: 1
-})
+const finished = "21d9cd93-0123-4200-a775-261390082d36"
+const running = "6a1e4b7c-9d2f-4e3a-8b5c-0d1f2e3a4b5c"
+const finishing = "0b7c4f1e-2a3d-4c5b-9e8f-7a6b5c4d3e2f"
+const throttled = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
 
 /** Built per test with `Effect.provide`: each test starts with no recorded calls. */
 const TextRevealTest = TextRevealClientTest.layer({
-  [exportTask]: [
-    `https://files.example.com/exports/task=${exportTask}/entities.csv`,
-    `https://files.example.com/exports/task=${exportTask}/entities-2.csv`
+  [finished]: [
+    `https://files.example.com/exports/task=${finished}/entities.csv`,
+    `https://files.example.com/exports/task=${finished}/prices.csv`
   ],
-  [deletedTask]: new TextRevealError.NotFound({
-    status: 404,
-    message: "The requested task does not exist or is not visible to you.",
-    reason: "not_found"
-  }),
-  [busyTask]: TextRevealClientTest.sequence(tooManyRequests, [
-    `https://files.example.com/exports/task=${busyTask}/a.csv`
-  ]),
-  [stuckTask]: tooManyRequests
+  [running]: TextRevealClientTest.taskNotCompleted(),
+  // One answer per call, in order; the last one repeats.
+  [finishing]: TextRevealClientTest.sequence(
+    TextRevealClientTest.taskNotCompleted(),
+    [`https://files.example.com/exports/task=${finishing}/entities.csv`]
+  ),
+  // What the client gives once a rate limit outlasts its retries.
+  [throttled]: TextRevealClientTest.tooManyRequests({ retryAfter: "30 seconds" })
 })
 
-/** The calls the in-memory client received, as task ids. */
-const calledWith = Effect.flatMap(
+/** The calls the in-memory client received. */
+const calls = Effect.flatMap(
   TextRevealClientTest.TextRevealClientTest,
   (recorder) => Effect.map(recorder.calls, (calls) => calls.map((call) => `${call.method} ${call.taskId}`))
 )
 
-describe("fileNames, with the in-memory client", () => {
-  it.effect("gives the names of the task's files, asking once", () =>
+describe("describeExport, with the in-memory client", () => {
+  it.effect("a finished task: its files, asked once", () =>
     Effect.gen(function*() {
-      const names = yield* fileNames(exportTask)
-      assert.deepStrictEqual(names, ["entities.csv", "entities-2.csv"])
-      assert.deepStrictEqual(yield* calledWith, [`getDownloadUrls ${exportTask}`])
+      assert.strictEqual(yield* describeExport(finished), "ready: entities.csv, prices.csv")
+      assert.deepStrictEqual(yield* calls, [`getDownloadUrls ${finished}`])
     }).pipe(Effect.provide(TextRevealTest)))
 
-  it.effect("a task that does not exist has no files", () =>
+  it.effect("a task still running, then finished", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(yield* fileNames(deletedTask), [])
-      assert.deepStrictEqual(yield* calledWith, [`getDownloadUrls ${deletedTask}`])
+      assert.strictEqual(yield* describeExport(running), "still running")
+      assert.strictEqual(yield* describeExport(finishing), "still running")
+      assert.strictEqual(yield* describeExport(finishing), "ready: entities.csv")
     }).pipe(Effect.provide(TextRevealTest)))
 
-  it.effect("a rate-limited call is tried once more, and succeeds", () =>
+  it.effect("a task the API does not know (any id not given to the layer)", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(yield* fileNames(busyTask), ["a.csv"])
-      assert.deepStrictEqual(yield* calledWith, [`getDownloadUrls ${busyTask}`, `getDownloadUrls ${busyTask}`])
+      assert.strictEqual(yield* describeExport("5d6c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"), "not found")
     }).pipe(Effect.provide(TextRevealTest)))
 
-  it.effect("a rate limit that lasts reaches the caller as TooManyRequests after two calls", () =>
+  it.effect("a rate limit reaches the caller as TooManyRequests, with the server's Retry-After", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(fileNames(stuckTask))
+      const error = yield* Effect.flip(describeExport(throttled))
       assert.strictEqual(error._tag, "TooManyRequests")
-      assert.strictEqual((yield* calledWith).length, 2)
+      if (error._tag === "TooManyRequests") assert.deepStrictEqual(error.retryAfter, Duration.seconds(30))
     }).pipe(Effect.provide(TextRevealTest)))
 
-  it.effect("a task id that is not a UUID is refused as the real client does: Invalid, not retried", () =>
+  it.effect("a task id that is not a UUID is refused as the real client does: Invalid", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(fileNames("latest"))
+      const error = yield* Effect.flip(describeExport("latest"))
       assert.strictEqual(error._tag, "Invalid")
-      assert.deepStrictEqual(yield* calledWith, ["getDownloadUrls latest"])
     }).pipe(Effect.provide(TextRevealTest)))
 })
 
 // ---- 2. With the sandbox: the real client over real HTTP
 
-/** The real client, wired as in production but pointed at the sandbox. */
-const TextRevealSandbox = Layer.unwrapEffect(
-  Effect.map(Sandbox.Sandbox, (sandbox) =>
-    TextRevealClient.layer({ baseUrl: sandbox.baseUrl }).pipe(
-      Layer.provide(Credentials.layerPassword({
-        username: sandbox.username,
-        password: sandbox.password,
-        tokenUrl: sandbox.tokenUrl
+// One sandbox, and the real client wired to it, for the tests of this block; each test makes its own
+// task. Time is `TestClock`'s: tasks and tokens follow it, and so would the client's waits between retries.
+layer(Sandbox.layerClient().pipe(Layer.provideMerge(FetchHttpClient.layer)))(
+  "describeExport and totalSize, against the sandbox",
+  (it) => {
+    it.effect("a finished task: its files", () =>
+      Effect.gen(function*() {
+        const sandbox = yield* Sandbox.Sandbox
+        const taskId = yield* sandbox.createTask({ files: [{ name: "entities.csv" }, { name: "prices.csv" }] })
+        assert.strictEqual(yield* describeExport(taskId), "ready: entities.csv, prices.csv")
       }))
-    ))
-).pipe(
-  Layer.provideMerge(FetchHttpClient.layer),
-  Layer.provideMerge(Sandbox.layer())
+
+    it.effect("a task still running, then finished a minute later", () =>
+      Effect.gen(function*() {
+        const sandbox = yield* Sandbox.Sandbox
+        const taskId = yield* sandbox.createTask({ runningFor: "1 minute", files: [{ name: "entities.csv" }] })
+        assert.strictEqual(yield* describeExport(taskId), "still running")
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual(yield* describeExport(taskId), "ready: entities.csv")
+      }))
+
+    it.effect("a task the sandbox does not know", () =>
+      Effect.gen(function*() {
+        assert.strictEqual(yield* describeExport("5d6c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"), "not found")
+      }))
+
+    it.effect("a rate limit beyond what the client waits for reaches the caller as TooManyRequests", () =>
+      Effect.gen(function*() {
+        const sandbox = yield* Sandbox.Sandbox
+        const taskId = yield* sandbox.createTask()
+        yield* sandbox.injectFault("download", Sandbox.Fault.TooManyRequests({ retryAfter: 3600 }))
+        const error = yield* Effect.flip(describeExport(taskId))
+        assert.strictEqual(error._tag, "TooManyRequests")
+      }))
+
+    it.effect("adds up the bytes of every file, fetched without the API token", () =>
+      Effect.gen(function*() {
+        const sandbox = yield* Sandbox.Sandbox
+        const taskId = yield* sandbox.createTask({ files: [{ rows: 20 }, { rows: 30 }] })
+        const files = yield* sandbox.files(taskId)
+        assert.strictEqual(yield* totalSize(taskId), files[0]!.size + files[1]!.size)
+        const served = (yield* sandbox.requests).filter((r) => r.route === "file" && r.url.includes(taskId))
+        assert.deepStrictEqual(served.map((r) => [r.status, r.authorization]), [[200, false], [200, false]])
+      }))
+  }
 )
-
-// One sandbox for the tests of this block; each test makes its own task.
-layer(TextRevealSandbox)("fileNames and totalSize, against the sandbox", (it) => {
-  it.effect("gives the names of the task's files", () =>
-    Effect.gen(function*() {
-      const sandbox = yield* Sandbox.Sandbox
-      const taskId = yield* sandbox.createTask({ files: [{ name: "entities.csv" }, { name: "prices.csv" }] })
-      assert.deepStrictEqual(yield* fileNames(taskId), ["entities.csv", "prices.csv"])
-    }))
-
-  it.effect("a task that does not exist has no files", () =>
-    Effect.gen(function*() {
-      assert.deepStrictEqual(yield* fileNames("0b7c4f1e-2a3d-4c5b-9e8f-000000000000"), [])
-    }))
-
-  it.effect("rides out rate limits: the sandbox answers 429 twice, the names still arrive", () =>
-    Effect.gen(function*() {
-      const sandbox = yield* Sandbox.Sandbox
-      const taskId = yield* sandbox.createTask({ files: [{ name: "entities.csv", rows: 5 }] })
-      yield* sandbox.injectFault("download", Sandbox.Fault.TooManyRequests({ retryAfter: 0 }), { times: 2 })
-      assert.deepStrictEqual(yield* fileNames(taskId), ["entities.csv"])
-      const downloads = (yield* sandbox.requests).filter((r) => r.url.includes(taskId))
-      assert.deepStrictEqual(downloads.map((r) => r.status), [429, 429, 200])
-    }))
-
-  it.effect("adds up the bytes of every file, fetched without the API token", () =>
-    Effect.gen(function*() {
-      const sandbox = yield* Sandbox.Sandbox
-      const taskId = yield* sandbox.createTask({ files: [{ rows: 0 }, { rows: 0 }] })
-      const header = "entity_id,name,isin,ticker,country,sector,founded,sentiment\n"
-      assert.strictEqual(yield* totalSize(taskId), 2 * header.length)
-      const files = (yield* sandbox.requests).filter((r) => r.route === "file" && r.url.includes(taskId))
-      assert.deepStrictEqual(files.map((r) => [r.status, r.authorization]), [[200, false], [200, false]])
-    }))
-})

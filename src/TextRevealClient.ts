@@ -25,6 +25,7 @@ import * as Stream from "effect/Stream"
 import * as Credentials from "./Credentials.js"
 import * as DownloadUrl from "./DownloadUrl.js"
 import { parseBaseUrl } from "./internal/baseUrl.js"
+import * as Deadlines from "./internal/deadlines.js"
 import { decodeFailure, decodeJson } from "./internal/decodeBody.js"
 import { fromApiResponse } from "./internal/errorResponse.js"
 import { redactError } from "./internal/redact.js"
@@ -32,7 +33,7 @@ import { mebibytes, readWhole } from "./internal/responseBody.js"
 import * as RetryBudget from "./internal/retryBudget.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
 import { makeScrub } from "./internal/secrets.js"
-import { withTimeout } from "./internal/timeout.js"
+import { timedOut, withTimeout } from "./internal/timeout.js"
 import { validateTaskId } from "./internal/validateTaskId.js"
 import { userAgent } from "./internal/version.js"
 import * as Wire from "./internal/wire.js"
@@ -197,10 +198,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const budget = options.retryBudget === false ? RetryBudget.unlimited : yield* RetryBudget.make(options.retryBudget)
   const maxBodyBytes = options.maxBodyBytes ?? mebibytes(8)
   // The platform's own span would keep the request, token included, in its exit: the calls have their own.
+  // Each exchange runs in a scope whose closing aborts it: that is how its time limit ends it.
   const http = (yield* HttpClient.HttpClient).pipe(
     HttpClient.withTracerDisabledWhen(() => true),
-    HttpClient.withTracerPropagation(false)
+    HttpClient.withTracerPropagation(false),
+    HttpClient.withScope
   )
+  const deadlines = yield* Deadlines.make
 
   /** How each failure of an attempt may be retried; failures with no verdict (a token that could not be obtained) end the call. */
   const verdicts = new WeakMap<object, RetryPolicy.Verdict>()
@@ -218,22 +222,26 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     return Effect.fail(redacted)
   }
 
+  /** A success: the span says so, and the retry budget gets back what the success earns. */
+  const succeeded = Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) =>
+    Effect.zipRight(
+      Effect.annotateCurrentSpan({ "http.response.status_code": 200, "textreveal.attempts": meta.recurrence + 1 }),
+      budget.refund(meta.recurrence > 0)
+    ))
+
   /** One request with the current token, its answer read whole (bounded) or mapped to a typed error. */
   const attempt = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(credentials.get, (access) => {
       if (!sendableToken.test(Redacted.value(access.token))) return Effect.fail(unsendableToken)
       const sent = HttpClientRequest.bearerToken(request, access.token)
-      return http.execute(sent).pipe(
+      const exchange = http.execute(sent).pipe(
         Effect.flatMap((response) =>
-          Effect.zipRight(
-            annotateAttempt(response.status),
-            response.status === 200
-              ? readWhole(response, maxBodyBytes)
-              : fromApiResponse(response, makeScrub([access.token]))
-          )
-        ),
-        withTimeout(policy.timeout, sent, "no complete answer from TextReveal"),
-        Effect.tap(() => Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) => budget.refund(meta.recurrence > 0))),
+          response.status === 200
+            ? Effect.zipLeft(readWhole(response, maxBodyBytes), succeeded)
+            : Effect.zipRight(annotateAttempt(response.status), fromApiResponse(response, makeScrub([access.token])))
+        )
+      )
+      return deadlines.limit(exchange, policy.timeout, () => timedOut(sent, policy.timeout, "no complete answer from TextReveal")).pipe(
         Effect.catchAll((error) => failed(error, access))
       )
     })
@@ -342,7 +350,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 export const layer = (
   options?: Options
 ): Layer.Layer<TextRevealClient, ConfigError.ConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
-  Layer.effect(TextRevealClient, make(options))
+  Layer.scoped(TextRevealClient, make(options))
 
 /**
  * The client with its base URL read from `TEXTREVEAL_BASE_URL` (optional; default {@link defaultBaseUrl}).

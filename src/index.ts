@@ -24,6 +24,11 @@ export * as Task from "./Task.js"
 export * as TaskId from "./TaskId.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as TaskResults from "./TaskResults.js"
+
+/**
  * @since 0.1.0
  */
 export * as TextRevealClient from "./TextRevealClient.js"

@@ -532,11 +532,18 @@ describe("retries", () => {
 
     it.effect("a body that never ends times out like a silent server", () =>
       Effect.gen(function*() {
-        const api = fakeHttp(() =>
+        // A body stream that never ends, erroring when the request is aborted (as real clients' bodies do).
+        const api = fakeHttp((_request, _n, signal) =>
           Effect.succeed(
-            new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("[\"https:")) }), {
-              status: 200
-            })
+            new Response(
+              new ReadableStream({
+                start: (c) => {
+                  c.enqueue(new TextEncoder().encode("[\"https:"))
+                  signal.addEventListener("abort", () => c.error(signal.reason))
+                }
+              }),
+              { status: 200 }
+            )
           )
         )
         const error = failureOf(yield* runFor(getDownloadUrls(api, { transientRetry: false })))

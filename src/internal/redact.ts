@@ -40,9 +40,10 @@ export const redactResponse = (
 ): HttpClientResponse.HttpClientResponse => {
   // `Response` only takes statuses 200-599; another status is kept in `statusText`.
   const inRange = response.status >= 200 && response.status <= 599
+  const headers = response.headers
   const kept: Record<string, string> = {}
   for (const name of keptResponseHeaders) {
-    const value = response.headers[name]
+    const value = headers[name]
     // Only values a header can carry: a hostile value would make `Response` throw.
     if (value !== undefined && /^[\x20-\x7e]{0,200}$/.test(value)) kept[name] = value
   }

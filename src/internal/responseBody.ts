@@ -33,9 +33,11 @@ export const tooLarge = (response: HttpClientResponse.HttpClientResponse, limit:
 
 /** The declared length of the body as it will be read, when the server declared one and nothing inflates it. */
 const declaredLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
-  const encoding = response.headers["content-encoding"]
+  // `headers` is rebuilt on each access by platform responses: read it once.
+  const headers = response.headers
+  const encoding = headers["content-encoding"]
   if (encoding !== undefined && encoding !== "identity") return undefined
-  const length = response.headers["content-length"]
+  const length = headers["content-length"]
   return length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : undefined
 }
 

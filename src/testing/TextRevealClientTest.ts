@@ -59,9 +59,13 @@ export interface Sequence<A = Answer> {
  * @since 0.1.0
  * @category constructors
  */
-export const sequence = <const A extends Answer | Task.TaskStatus | Failure>(
-  ...answers: readonly [A, ...Array<A>]
-): Sequence<A> => ({ [SequenceTypeId]: SequenceTypeId, answers })
+export function sequence(...answers: readonly [Answer, ...Array<Answer>]): Sequence<Answer>
+export function sequence(
+  ...answers: readonly [Task.TaskStatus | Failure, ...Array<Task.TaskStatus | Failure>]
+): Sequence<Task.TaskStatus | Failure>
+export function sequence<A>(...answers: readonly [A, ...Array<A>]): Sequence<A> {
+  return { [SequenceTypeId]: SequenceTypeId, answers }
+}
 
 /**
  * What the test layer knows of one task: its download URLs, its status, or both; each a fixed answer or a
@@ -184,6 +188,26 @@ export const taskNotCompleted = (status: "starting" | "running" = "running"): Te
         field: "task_id",
         message: `The task is not completed yet (status: ${status}).`,
         reason: TextRevealError.taskNotCompletedReason
+      })
+    ]
+  })
+
+/**
+ * The 400 of a task that failed (`Invalid` with `taskFailed` true): its results will never come.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const taskFailed = (): TextRevealError.Invalid =>
+  new TextRevealError.Invalid({
+    status: 400,
+    message: "An error occured while processing the task.",
+    reason: "internal",
+    errors: [
+      new TextRevealError.FieldError({
+        field: "task_id",
+        message: "An error occured while processing the task.",
+        reason: TextRevealError.taskFailedReason
       })
     ]
   })

@@ -1,0 +1,106 @@
+/**
+ * The main job: wait for a task, download its files with progress, print each file's size and SHA-256,
+ * and the first rows.
+ *
+ *   npm start                                                      # the embedded sandbox's demo task
+ *   TEXTREVEAL_TOKEN=... npm start -- <task-id>                    # a task of the TextReveal API
+ *   TEXTREVEAL_USERNAME=... TEXTREVEAL_PASSWORD=... npm start -- <task-id>
+ *
+ * With no credentials and no task id, it runs against the sandbox. A task id without credentials, or only
+ * half of a key/secret pair, is an error naming the variables to set.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Credentials, TaskResults, TextRevealClient } from "effect-textreveal"
+import { Sandbox } from "effect-textreveal/sandbox"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as os from "node:os"
+import * as path from "node:path"
+
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+
+/** One progress line, redrawn in place on a terminal. */
+const showProgress = (progress: TaskResults.Progress) =>
+  Effect.sync(() => {
+    if (!process.stderr.isTTY) return
+    const total = progress.totalSize === undefined ? "" : ` of ${megabytes(progress.totalSize)}`
+    process.stderr.write(`\r  ${megabytes(progress.totalBytes)}${total} (${progress.fileName})\x1b[K`)
+  })
+
+const job = (taskId: string, directory: string) =>
+  Effect.gen(function*() {
+    const results = yield* TaskResults.TaskResults
+    yield* Console.log(`Task ${taskId}: waiting for it to complete…`)
+    yield* results.awaitCompletion(taskId, { timeout: "2 hours" })
+    yield* Console.log(`Downloading into ${directory}`)
+    const files = yield* results.download(taskId, { directory, onProgress: showProgress })
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
+    for (const file of files) {
+      yield* Console.log(
+        `  ${file.fileName}  ${megabytes(file.bytes)}  sha256 ${file.sha256}${file.skipped ? "  (already there)" : ""}`
+      )
+    }
+    yield* Console.log("First rows:")
+    yield* results.rows(taskId).pipe(
+      Stream.take(3),
+      Stream.runForEach((row) => Console.log(`  ${JSON.stringify(row)}`))
+    )
+  })
+
+/** Against the sandbox: a demo task with two files, served on 127.0.0.1. */
+const demo = Effect.gen(function*() {
+  const sandbox = yield* Sandbox.Sandbox
+  yield* Console.log(`No TextReveal credentials set: running against the embedded sandbox at ${sandbox.baseUrl}`)
+  const taskId = yield* sandbox.createTask({
+    description: "demo export",
+    runningFor: "3 seconds",
+    files: [{ name: "entities.csv", rows: 200_000 }, { name: "entities-2.csv", rows: 50_000 }]
+  })
+  yield* job(taskId, path.join(os.tmpdir(), "textreveal-demo", taskId))
+}).pipe(
+  Effect.provide(TaskResults.layer().pipe(Layer.provideMerge(Sandbox.layerClient())))
+)
+
+/** Against the TextReveal API, with the credentials of the environment. */
+const live = (taskId: string) =>
+  job(taskId, path.resolve(taskId)).pipe(
+    Effect.provide(
+      TaskResults.layer().pipe(
+        Layer.provideMerge(TextRevealClient.layerConfig),
+        Layer.provide(Credentials.layerConfig)
+      )
+    )
+  )
+
+const anyCredential = Effect.map(
+  Config.all([
+    Config.option(Config.nonEmptyString("TEXTREVEAL_TOKEN")),
+    Config.option(Config.nonEmptyString("TEXTREVEAL_USERNAME")),
+    Config.option(Config.nonEmptyString("TEXTREVEAL_PASSWORD"))
+  ]),
+  (values) => values.some(Option.isSome)
+)
+
+const main = Effect.gen(function*() {
+  const taskId = process.argv[2]
+  // Any credential set, or a task id given, means the API: a half-set pair must not fall back to the demo.
+  if (taskId === undefined && !(yield* anyCredential)) return yield* demo
+  if (taskId === undefined) {
+    return yield* Effect.fail(ConfigError.MissingData(["task id"], "Give the task id: npm start -- <task-id>"))
+  }
+  return yield* live(taskId)
+}).pipe(
+  Effect.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer)),
+  Effect.catchAll((error) =>
+    Effect.zipRight(Console.error(`\n${String(error)}`), Effect.sync(() => process.exitCode = 1))
+  )
+)
+
+NodeRuntime.runMain(main)

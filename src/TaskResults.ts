@@ -1,0 +1,399 @@
+/**
+ * A task's results: wait for the task, get its files onto disk intact, read its rows as typed records.
+ *
+ * @since 0.2.0
+ */
+import type * as PlatformError from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Path from "@effect/platform/Path"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import type * as Schedule from "effect/Schedule"
+import type * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Csv from "./internal/taskResults/csv.js"
+import * as Download from "./internal/taskResults/download.js"
+import * as Errors from "./internal/taskResults/errors.js"
+import type * as Transfer from "./internal/taskResults/fileTransfer.js"
+import { maybeGunzip } from "./internal/taskResults/gzip.js"
+import * as Names from "./internal/taskResults/names.js"
+import * as Polling from "./internal/taskResults/polling.js"
+import * as Remote from "./internal/taskResults/remote.js"
+import * as Retry from "./internal/taskResults/retry.js"
+import * as SignedUrls from "./internal/taskResults/signedUrls.js"
+import type * as Task from "./Task.js"
+import * as TextRevealClient from "./TextRevealClient.js"
+
+/**
+ * A file of a task could not be fetched intact: `fileName`, `reason` (see {@link DownloadErrorReason}),
+ * `message`, and the file host's `status` when one is at fault. It never holds the signed URL's query nor a
+ * header.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const DownloadError: typeof Errors.DownloadError = Errors.DownloadError
+
+/**
+ * @since 0.2.0
+ * @category errors
+ */
+export type DownloadError = Errors.DownloadError
+
+/**
+ * Why a file could not be fetched:
+ *
+ * - `"Expired"`: the file host refused the signed URL (403) again right after fresh URLs were fetched.
+ * - `"Missing"`: fresh download URLs no longer list the file.
+ * - `"Status"`: the file host answered a status that is not the file (404, 410, a 429 or 5xx still failing
+ *   after the retries, a `Retry-After` longer than allowed, ...): `status` holds it.
+ * - `"Transport"`: no answer from the file host (connection refused or reset before the headers, an
+ *   invalid URL), after the retries.
+ * - `"TooManyResumes"`: the body was cut short more than `maxResumes` times without a new byte in between.
+ * - `"SizeMismatch"`: the host sent more bytes than it announced, or continued at the wrong byte.
+ * - `"EntityChanged"`: the file changed on the host after some of its bytes had been handed to a stream
+ *   (`files`, `rows`), which cannot take them back. (`download` starts such a file over instead.)
+ * - `"Decompression"`: gzip data that is corrupt or truncated (`rows`).
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type DownloadErrorReason = Errors.DownloadErrorReason
+
+/**
+ * The task ended in the `failed` state.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const TaskFailed: typeof Errors.TaskFailed = Errors.TaskFailed
+
+/**
+ * @since 0.2.0
+ * @category errors
+ */
+export type TaskFailed = Errors.TaskFailed
+
+/**
+ * The task was not completed within `timeout` (or before the schedule ended). `status` is the last status
+ * seen, absent when none arrived in time.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const WaitTimeout: typeof Errors.WaitTimeout = Errors.WaitTimeout
+
+/**
+ * @since 0.2.0
+ * @category errors
+ */
+export type WaitTimeout = Errors.WaitTimeout
+
+/**
+ * A CSV record that cannot be read: `fileName`, `line` (1-based line of the file where the record starts;
+ * the header is line 1) and a `message` naming the field at fault when there is one.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const RowError: typeof Errors.RowError = Errors.RowError
+
+/**
+ * @since 0.2.0
+ * @category errors
+ */
+export type RowError = Errors.RowError
+
+/**
+ * A file of the task on disk.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface DownloadedFile {
+  /** The safe name used on disk (distinct within the task: `a.csv`, `a (2).csv`). */
+  readonly fileName: string
+  /** The absolute path of the file. */
+  readonly path: string
+  readonly bytes: number
+  /** The SHA-256 of the file's bytes, lower-case hex. */
+  readonly sha256: string
+  /** `true` when an earlier run had already completed the file: nothing was fetched for it. */
+  readonly skipped: boolean
+}
+
+/**
+ * Where a download stands, reported at most every 100 ms per file and once when each file is complete.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Progress {
+  readonly fileName: string
+  /** Bytes of this file on disk or received. */
+  readonly fileBytes: number
+  /** The file's size, once the file host said it. */
+  readonly fileSize?: number | undefined
+  /** Bytes of all the task's files. */
+  readonly totalBytes: number
+  /** The size of all the task's files, once every size is known. */
+  readonly totalSize?: number | undefined
+}
+
+/**
+ * A file of the task as a stream of bytes, not touching the disk. The stream fetches when run (once per
+ * run), with the same retries, resumes and URL refreshes as `download`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RemoteFile {
+  /** The safe name of the file, as `download` would use on disk. */
+  readonly fileName: string
+  readonly stream: Stream.Stream<Uint8Array, TextRevealClient.ApiError | DownloadError>
+}
+
+/**
+ * A CSV record keyed by the names of its file's header.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Row = Readonly<Record<string, string>>
+
+/**
+ * Retries of file-host answers 408, 429 and 5xx and of transport failures, before the body.
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export interface RetryOptions {
+  /** Retries at most. Default: 5. */
+  readonly times?: number | undefined
+  /** The first backoff bound when no `Retry-After` is sent; it doubles each retry (jittered 50-100%). Default: 500 ms. */
+  readonly base?: Duration.DurationInput | undefined
+  /** The largest backoff bound. Default: 30 seconds. */
+  readonly cap?: Duration.DurationInput | undefined
+  /** A `Retry-After` longer than this fails at once instead of waiting. Default: 2 minutes. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category options
+ */
+export interface Options {
+  /** Retries of the file host's 408/429/5xx and transport failures, or `false`. Default: see {@link RetryOptions}. */
+  readonly retry?: false | RetryOptions | undefined
+  /** How many times one file may be resumed after a drop that brought no new byte. Default: 5. */
+  readonly maxResumes?: number | undefined
+  /** A body that sends nothing for this long counts as dropped (and is resumed). Default: 60 seconds. */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category options
+ */
+export interface AwaitCompletionOptions {
+  /** When to check again. Default: {@link defaultSchedule}. A schedule that ends first is a `WaitTimeout`. */
+  readonly schedule?: Schedule.Schedule<unknown, Task.TaskStatus> | undefined
+  /** The longest wait in all. Default: none. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category options
+ */
+export interface DownloadOptions {
+  /** Where the files go; created when missing. */
+  readonly directory: string
+  /** Files fetched at once, at least 1. Default: 4. */
+  readonly concurrency?: number | undefined
+  /** Fetch every file afresh, ignoring what earlier runs left. Default: `false`. */
+  readonly overwrite?: boolean | undefined
+  /** Called with the progress, at most every 100 ms per file and once when each file is complete. Default: none. */
+  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category options
+ */
+export interface RowsOptions {
+  /**
+   * What to do with a record whose width differs from the header's, or that the schema refuses: `"fail"`
+   * the stream with a `RowError`, or `"skip"` it. Malformed CSV (an unclosed quote) always fails. Default:
+   * `"fail"`.
+   */
+  readonly onInvalid?: "fail" | "skip" | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category options
+ */
+export interface RowsSchemaOptions<A, I extends Row> extends RowsOptions {
+  /** Decodes each record (keyed by the header's names, all strings) into `A`. */
+  readonly schema: Schema.Schema<A, I>
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Polls the task's status until it is `completed`. `failed` is a `TaskFailed`; the `timeout` (or the end
+   * of the schedule) a `WaitTimeout` with the last status seen.
+   */
+  readonly awaitCompletion: (
+    taskId: string,
+    options?: AwaitCompletionOptions
+  ) => Effect.Effect<void, TextRevealClient.ApiError | TaskFailed | WaitTimeout>
+  /**
+   * Downloads every file of the task into `directory`, one record per URL, in URL order. Each file streams
+   * to a temporary name and is renamed only when its bytes match `Content-Length` and its ETag did not
+   * change; drops are resumed with `Range`/`If-Range`; expired URLs are fetched afresh; a manifest in the
+   * directory lets a re-run skip complete files and resume partial ones.
+   */
+  readonly download: (
+    taskId: string,
+    options: DownloadOptions
+  ) => Effect.Effect<
+    ReadonlyArray<DownloadedFile>,
+    TextRevealClient.ApiError | DownloadError | PlatformError.PlatformError
+  >
+  /** The task's files as streams of bytes, in URL order, without touching the disk. */
+  readonly files: (taskId: string) => Effect.Effect<ReadonlyArray<RemoteFile>, TextRevealClient.ApiError>
+  /**
+   * The records of the task's CSV files, file after file in URL order, each keyed by its file's header (so
+   * a changed column order changes nothing), decoded with `schema` when given. Gzip is undone.
+   */
+  readonly rows: {
+    <A, I extends Row>(
+      taskId: string,
+      options: RowsSchemaOptions<A, I>
+    ): Stream.Stream<A, TextRevealClient.ApiError | DownloadError | RowError>
+    (taskId: string, options?: RowsOptions): Stream.Stream<Row, TextRevealClient.ApiError | DownloadError | RowError>
+  }
+}
+
+/**
+ * @since 0.2.0
+ * @category tags
+ */
+export class TaskResults extends Context.Tag("effect-textreveal/TaskResults")<TaskResults, Service>() {}
+
+/**
+ * The default wait between two status checks: 2 seconds, growing by half each check up to 30 seconds,
+ * each wait jittered (80-120%).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultSchedule: Schedule.Schedule<unknown, Task.TaskStatus> = Polling.defaultSchedule
+
+const issueMessage = (issue: ParseResult.ParseIssue): string => {
+  const first = ParseResult.ArrayFormatter.formatIssueSync(issue)[0]
+  if (first === undefined) return ParseResult.TreeFormatter.formatIssueSync(issue)
+  return first.path.length === 0 ? first.message : `field "${first.path.join(".")}": ${first.message}`
+}
+
+/**
+ * Builds the service. Files are fetched with the `HttpClient` of the context, with plain GETs: no API token,
+ * no trace headers, no span (a signed URL's query is its signature).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<
+  Service,
+  never,
+  TextRevealClient.TextRevealClient | HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
+> =>
+  Effect.gen(function*() {
+    const client = yield* TextRevealClient.TextRevealClient
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const http = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerDisabledWhen(() => true),
+      HttpClient.withTracerPropagation(false)
+    )
+    const transfer: Omit<Transfer.Env, "urls"> = {
+      http,
+      policy: Retry.resolve(options.retry),
+      maxResumes: options.maxResumes ?? 5,
+      idleTimeout: Duration.decode(options.idleTimeout ?? Duration.seconds(60))
+    }
+
+    const awaitCompletion = Effect.fn("TaskResults.awaitCompletion")(
+      function*(taskId: string, waitOptions?: AwaitCompletionOptions) {
+        yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
+        return yield* Polling.awaitCompletion(
+          client,
+          taskId,
+          waitOptions?.schedule ?? Polling.defaultSchedule,
+          waitOptions?.timeout
+        )
+      }
+    )
+
+    const download = Effect.fn("TaskResults.download")(function*(taskId: string, downloadOptions: DownloadOptions) {
+      yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
+      return yield* Download.download({ client, fs, path, transfer }, taskId, downloadOptions)
+    })
+
+    const files = Effect.fn("TaskResults.files")(function*(taskId: string) {
+      yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
+      const urls = yield* client.getDownloadUrls(taskId)
+      const env: Transfer.Env = { ...transfer, urls: yield* SignedUrls.make(client, taskId, urls) }
+      return Names.assign(urls.map((url) => url.fileName)).map((slot): RemoteFile => ({
+        fileName: slot.name,
+        stream: Remote.stream(env, slot)
+      }))
+    })
+
+    const rows = <A, I extends Row>(
+      taskId: string,
+      rowsOptions?: RowsOptions & { readonly schema?: Schema.Schema<A, I> | undefined }
+    ): Stream.Stream<A, TextRevealClient.ApiError | DownloadError | RowError> => {
+      const schema = rowsOptions?.schema
+      const decode: Csv.Decode<A> | undefined = schema === undefined ? undefined : (() => {
+        const decodeEither = ParseResult.decodeUnknownEither(schema)
+        return (row: Row) => Either.mapLeft(decodeEither(row), issueMessage)
+      })()
+      const onInvalid = rowsOptions?.onInvalid ?? "fail"
+      return Stream.unwrap(Effect.map(files(taskId), Stream.fromIterable)).pipe(
+        Stream.flatMap((file) =>
+          file.stream.pipe(maybeGunzip(file.fileName), Csv.parse(file.fileName, decode, onInvalid))
+        ),
+        Stream.withSpan("TaskResults.rows", { attributes: { "textreveal.task_id": taskId } })
+      )
+    }
+
+    return TaskResults.of({ awaitCompletion, download, files, rows: rows as Service["rows"] })
+  })
+
+/**
+ * The service, from a `TextRevealClient`, an `HttpClient` and the platform's `FileSystem` and `Path` (e.g.
+ * `NodeContext.layer`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<
+  TaskResults,
+  never,
+  TextRevealClient.TextRevealClient | HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
+> => Layer.effect(TaskResults, make(options))

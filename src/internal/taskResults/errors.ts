@@ -1,0 +1,90 @@
+import * as Schema from "effect/Schema"
+import * as Task from "../../Task.js"
+
+/**
+ * Why a file could not be fetched:
+ *
+ * - `"Expired"`: the file host refused the signed URL (403) again right after fresh URLs were fetched.
+ * - `"Missing"`: the file is no longer among the task's URLs when they were fetched afresh.
+ * - `"Status"`: the file host answered a status that is not the file (404, 410, a 429 or 5xx still failing
+ *   after the retries, a `Retry-After` too long to wait, ...); `status` holds it.
+ * - `"Transport"`: no answer could be had from the file host (connection refused, reset before the headers,
+ *   invalid URL), after the retries.
+ * - `"TooManyResumes"`: the body was cut short more times than allowed without any new byte in between.
+ * - `"SizeMismatch"`: the file host sent more bytes than it announced, or a range that does not fit.
+ * - `"EntityChanged"`: the file changed on the host after some of its bytes had already been handed to a
+ *   stream (`files`, `rows`), which cannot take them back.
+ * - `"Decompression"`: a gzip body is corrupt or truncated.
+ *
+ * @internal
+ */
+export const DownloadErrorReason = Schema.Literal(
+  "Expired",
+  "Missing",
+  "Status",
+  "Transport",
+  "TooManyResumes",
+  "SizeMismatch",
+  "EntityChanged",
+  "Decompression"
+)
+
+/** @internal */
+export type DownloadErrorReason = typeof DownloadErrorReason.Type
+
+/**
+ * A file of a task could not be fetched intact. `fileName` is the name used on disk; the message says why
+ * and never holds the signed URL, its query or any header.
+ *
+ * @internal
+ */
+export class DownloadError extends Schema.TaggedError<DownloadError>("effect-textreveal/DownloadError")(
+  "DownloadError",
+  {
+    fileName: Schema.String,
+    reason: DownloadErrorReason,
+    message: Schema.String,
+    /** The file host's status, for `"Status"` (and `"Expired"`: 403). */
+    status: Schema.optional(Schema.Number)
+  }
+) {}
+
+/**
+ * The task ended in the `failed` state.
+ *
+ * @internal
+ */
+export class TaskFailed extends Schema.TaggedError<TaskFailed>("effect-textreveal/TaskFailed")("TaskFailed", {
+  taskId: Schema.String
+}) {
+  override get message(): string {
+    return `Task ${this.taskId} failed`
+  }
+}
+
+/**
+ * The task was not completed within the time (or the schedule) allowed. `status` is the last status seen,
+ * absent when no answer arrived in time.
+ *
+ * @internal
+ */
+export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("effect-textreveal/WaitTimeout")("WaitTimeout", {
+  taskId: Schema.String,
+  status: Schema.optional(Task.TaskStatus)
+}) {
+  override get message(): string {
+    return `Task ${this.taskId} was not completed in time (last status: ${this.status ?? "none received"})`
+  }
+}
+
+/**
+ * A record of an exported CSV file that cannot be read: `line` is the 1-based line of the file where the
+ * record starts (the header is line 1), and the message names the field at fault when there is one.
+ *
+ * @internal
+ */
+export class RowError extends Schema.TaggedError<RowError>("effect-textreveal/RowError")("RowError", {
+  fileName: Schema.String,
+  line: Schema.Number,
+  message: Schema.String
+}) {}

@@ -1,0 +1,52 @@
+/**
+ * The ```ts blocks of README.md compile, each on its own (imports included), under the project's tsconfig:
+ * `scripts/readme-snippets.mjs` writes them to `.readme-snippets/`, then `tsc` checks that folder. A
+ * failure names each error's line in README.md and its snippet; the folder is kept to look into.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import { readFileSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const folder = join(root, ".readme-snippets")
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
+
+interface Snippet {
+  readonly snippet: number
+  readonly file: string | null
+  readonly readmeLine: number
+}
+
+/** Points each diagnostic in a snippet at its line in README.md, e.g. `README.md:56:24 (snippet 2, line 3)`. */
+const located = (output: string): string => {
+  const snippets: ReadonlyArray<Snippet> = JSON.parse(readFileSync(join(folder, "snippets.json"), "utf8"))
+  return output.replace(/^\.readme-snippets[\\/](snippet-\d+\.ts)\((\d+),(\d+)\)/gm, (found, file, line, column) => {
+    const snippet = snippets.find((s) => s.file === file)
+    return snippet === undefined
+      ? found
+      : `README.md:${snippet.readmeLine + Number(line) - 1}:${column} (snippet ${snippet.snippet}, line ${line})`
+  })
+}
+
+describe("README.md", () => {
+  it("every ts block compiles on its own under the project's tsconfig", () => {
+    const extract = spawnSync(process.execPath, ["scripts/readme-snippets.mjs"], { cwd: root, encoding: "utf8" })
+    assert.strictEqual(extract.status, 0, `scripts/readme-snippets.mjs failed:\n${extract.stdout}${extract.stderr}`)
+    const check = spawnSync(
+      process.execPath,
+      [tsc, "--noEmit", "--pretty", "false", "-p", ".readme-snippets/tsconfig.json"],
+      { cwd: root, encoding: "utf8" }
+    )
+    assert.strictEqual(
+      check.status,
+      0,
+      `tsc -p .readme-snippets/tsconfig.json failed (the snippets are in .readme-snippets/):\n${
+        located(`${check.stdout}${check.stderr}`)
+      }`
+    )
+    rmSync(folder, { recursive: true, force: true })
+  }, 120_000)
+})
