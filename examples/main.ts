@@ -19,6 +19,8 @@ import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
@@ -53,6 +55,17 @@ const job = (taskId: string, directory: string) =>
       Stream.runForEach((row) => Console.log(`  ${JSON.stringify(row)}`))
     )
   })
+
+/** The library's counters, as `Metric.snapshot` gives them (see the README's Metrics section). */
+const printMetrics = Effect.gen(function*() {
+  const lines: Array<string> = []
+  for (const pair of yield* Metric.snapshot) {
+    if (!pair.metricKey.name.startsWith("textreveal_") || !MetricState.isCounterState(pair.metricState)) continue
+    const tags = pair.metricKey.tags.map((tag) => `${tag.key}=${tag.value}`).join(" ")
+    lines.push(`  ${pair.metricKey.name}{${tags}} ${pair.metricState.count}`)
+  }
+  yield* Console.log(`Metrics:\n${lines.sort().join("\n")}`)
+})
 
 /** Against the sandbox: a demo task with two files, served on 127.0.0.1. */
 const demo = Effect.gen(function*() {
@@ -97,6 +110,8 @@ const main = Effect.gen(function*() {
   }
   return yield* live(taskId)
 }).pipe(
+  Effect.zipRight(printMetrics)
+).pipe(
   Effect.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer)),
   Effect.catchAll((error) =>
     Effect.zipRight(Console.error(`\n${String(error)}`), Effect.sync(() => process.exitCode = 1))

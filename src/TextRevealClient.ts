@@ -9,12 +9,14 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -28,6 +30,7 @@ import { parseBaseUrl } from "./internal/baseUrl.js"
 import * as Deadlines from "./internal/deadlines.js"
 import { decodeFailure, decodeJson } from "./internal/decodeBody.js"
 import { fromApiResponse } from "./internal/errorResponse.js"
+import * as Metrics from "./internal/metrics.js"
 import { redactError } from "./internal/redact.js"
 import { mebibytes, readWhole } from "./internal/responseBody.js"
 import * as RetryBudget from "./internal/retryBudget.js"
@@ -78,7 +81,9 @@ export interface Options extends Retry.Options {
   /** Largest JSON body read from the API, in bytes. Default: 8 MiB. */
   readonly maxBodyBytes?: number | undefined
   /** A hook applied last to the configured `HttpClient`, e.g. to add a header or log calls. Default: none. */
-  readonly transformClient?: ((client: HttpClient.HttpClient.With<ApiError>) => HttpClient.HttpClient.With<ApiError>) | undefined
+  readonly transformClient?:
+    | ((client: HttpClient.HttpClient.With<ApiError>) => HttpClient.HttpClient.With<ApiError>)
+    | undefined
 }
 
 /**
@@ -131,17 +136,50 @@ export class TextRevealClient extends Context.Tag("effect-textreveal/TextRevealC
 
 const tracedCall = { captureStackTrace: false } as const
 
+/** The endpoint a request of the API client goes to, for its metrics. */
+const endpointOf = (url: string): "download" | "status" | "tasks" =>
+  url.endsWith("/download") ? "download" : url.endsWith("/status") ? "status" : "tasks"
+
+/** What a metric says an attempt ended with: the status answered, or why there was none. */
+const outcomeOf = (exit: Exit.Exit<unknown, ApiError>): number | "transport" | "timeout" => {
+  if (Exit.isSuccess(exit)) return 200
+  const error = Cause.failureOption(exit.cause)
+  if (Option.isNone(error)) return "transport"
+  switch (error.value._tag) {
+    case "RequestError":
+      return Cause.isTimeoutException(error.value.cause) ? "timeout" : "transport"
+    case "ResponseError":
+      return error.value.response.status
+    default:
+      return error.value.status
+  }
+}
+
+/** Counts an attempt and its duration in the client's metrics. */
+const measured = (endpoint: Metrics.Endpoint) => <A>(attempt: Effect.Effect<A, ApiError>) =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (startedAt) =>
+      Effect.onExit(attempt, (exit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Metrics.recordRequest(endpoint, outcomeOf(exit), now - startedAt)))
+  )
+
 /** The call's span says the last status and how many requests were made. */
 const annotateAttempt = (status: number) =>
-  Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) =>
-    Effect.annotateCurrentSpan({ "http.response.status_code": status, "textreveal.attempts": meta.recurrence + 1 }))
+  Effect.flatMap(
+    Schedule.CurrentIterationMetadata,
+    (meta) =>
+      Effect.annotateCurrentSpan({ "http.response.status_code": status, "textreveal.attempts": meta.recurrence + 1 })
+  )
 
 /** A header value the platform can send: visible ASCII, no spaces or line breaks. */
 const sendableToken = /^[\x21-\x7e]+$/
 
 const unsendableToken = new TextRevealError.Unauthorized({
   status: 401,
-  message: "The token is empty or holds characters that cannot be sent in an HTTP header (a line break, a space, non-ASCII); nothing was sent",
+  message:
+    "The token is empty or holds characters that cannot be sent in an HTTP header (a line break, a space, non-ASCII); nothing was sent",
   reason: "invalid_token"
 })
 
@@ -230,7 +268,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     ))
 
   /** One request with the current token, its answer read whole (bounded) or mapped to a typed error. */
-  const attempt = (request: HttpClientRequest.HttpClientRequest) =>
+  const attempt = (request: HttpClientRequest.HttpClientRequest, endpoint: Metrics.Endpoint) =>
     Effect.flatMap(credentials.get, (access) => {
       if (!sendableToken.test(Redacted.value(access.token))) return Effect.fail(unsendableToken)
       const sent = HttpClientRequest.bearerToken(request, access.token)
@@ -241,39 +279,59 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             : Effect.zipRight(annotateAttempt(response.status), fromApiResponse(response, makeScrub([access.token])))
         )
       )
-      return deadlines.limit(exchange, policy.timeout, () => timedOut(sent, policy.timeout, "no complete answer from TextReveal")).pipe(
+      return deadlines.limit(
+        exchange,
+        policy.timeout,
+        () => timedOut(sent, policy.timeout, "no complete answer from TextReveal")
+      ).pipe(
+        measured(endpoint),
         Effect.catchAll((error) => failed(error, access))
       )
     })
 
-  const retrySchedule = RetryPolicy.schedule(
-    policy,
-    budget,
-    // A failure inside a span is wrapped (with the span) when it fails: verdicts are kept on the original.
-    (error: ApiError) => verdicts.get(Cause.originalError(error)),
-    (error) => error.message.slice(0, 200)
-  )
+  const retrySchedule = (endpoint: Metrics.Endpoint) =>
+    RetryPolicy.schedule(
+      policy,
+      budget,
+      // A failure inside a span is wrapped (with the span) when it fails: verdicts are kept on the original.
+      (error: ApiError) => verdicts.get(Cause.originalError(error)),
+      (error) => error.message.slice(0, 200),
+      endpoint
+    )
+  const retrySchedules = {
+    download: retrySchedule("download"),
+    status: retrySchedule("status"),
+    tasks: retrySchedule("tasks")
+  }
 
   /**
    * The first attempt runs outside the retry machinery, so that a call that succeeds at once does not pay for
    * it; its failure is replayed as the schedule's first input, so that the schedule counts every attempt.
    */
-  const retrying = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.catchAll(attempt(request), (first) => {
+  const retrying = (request: HttpClientRequest.HttpClientRequest) => {
+    const endpoint = endpointOf(request.url)
+    return Effect.catchAll(attempt(request, endpoint), (first) => {
       let replayed = false
       const next = Effect.suspend(() => {
-        if (replayed) return attempt(request)
+        if (replayed) return attempt(request, endpoint)
         replayed = true
         return Effect.fail(first)
       })
-      return Effect.retry(next, retrySchedule)
+      return Effect.retry(next, retrySchedules[endpoint])
     })
+  }
 
-  const call = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> => {
+  const call = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> => {
     const retried = retrying(request)
     return options.deadline === undefined
       ? retried
-      : withTimeout(Duration.decode(options.deadline), HttpClientRequest.make(request.method)(request.url), "the call did not finish")(
+      : withTimeout(
+        Duration.decode(options.deadline),
+        HttpClientRequest.make(request.method)(request.url),
+        "the call did not finish"
+      )(
         retried
       )
   }
@@ -293,7 +351,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   /** Runs a task call in its span, with the task id validated (and lower-cased) first. */
   const withTaskId = <A>(name: string, taskId: string, f: (id: string) => Effect.Effect<A, ApiError>) =>
     Effect.withSpan(
-      Effect.flatMap(validateTaskId(taskId), (id) => Effect.zipRight(Effect.annotateCurrentSpan("textreveal.task_id", id), f(id))),
+      Effect.flatMap(
+        validateTaskId(taskId),
+        (id) => Effect.zipRight(Effect.annotateCurrentSpan("textreveal.task_id", id), f(id))
+      ),
       name,
       tracedCall
     )
@@ -306,7 +367,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           Effect.map(DateTime.now, (receivedAt) => {
             const expiresAt = DateTime.addDuration(receivedAt, DownloadUrl.validity)
             // Each URL was parsed and checked once, by the schema: the model is built without checking again.
-            return urls.map((url) => new DownloadUrl.DownloadUrl({ url: url.url, fileName: url.fileName, expiresAt }, true))
+            return urls.map((url) =>
+              new DownloadUrl.DownloadUrl({ url: url.url, fileName: url.fileName, expiresAt }, true)
+            )
           })
         )
       ))
@@ -322,7 +385,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     client.get("/tasks", { urlParams: cursor === undefined ? query : { ...query, search_after: cursor } }).pipe(
       Effect.flatMap((response) =>
         Effect.flatMap(decodeTaskList(response), (page) => {
-          if (!page.has_next || page.search_after === null) return Effect.succeed([page.data, Option.none<string>()] as const)
+          if (!page.has_next || page.search_after === null) {
+            return Effect.succeed([page.data, Option.none<string>()] as const)
+          }
           // A cursor that does not move would page forever.
           return page.search_after === cursor
             ? Effect.fail(decodeFailure(response, "TextReveal answered the same search_after cursor twice"))
@@ -333,9 +398,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     )
 
   const listTasks = (listOptions: ListTasksOptions = {}): Stream.Stream<Task.Task, ApiError> =>
-    Stream.unwrap(Effect.map(listQuery(listOptions), (query) =>
-      Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
-        Effect.map(listPage(query, cursor), ([tasks, next]) => [Chunk.unsafeFromArray(tasks), next] as const))))
+    Stream.unwrap(
+      Effect.map(listQuery(listOptions), (query) =>
+        Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
+          Effect.map(listPage(query, cursor), ([tasks, next]) =>
+            [Chunk.unsafeFromArray(tasks), next] as const)))
+    )
 
   return TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks })
 })

@@ -13,7 +13,7 @@ export const safeFileName = (name: string): string => {
   const cleaned = name
     .replace(loneSurrogate, "\uFFFD")
     // Separators of every platform, control characters and the characters Windows refuses in names.
-    // eslint-disable-next-line no-control-regex
+
     .replace(/[/\\\u0000-\u001f\u007f<>:"|?*]/g, "_")
     .replace(/\.{2,}/g, "_")
     .replace(/^\./, "_")

@@ -16,6 +16,7 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import type * as Credentials from "../Credentials.js"
 import { decodeJson } from "./decodeBody.js"
 import { fromTokenResponse } from "./errorResponse.js"
+import * as Metrics from "./metrics.js"
 import { redactError } from "./redact.js"
 import { readWhole } from "./responseBody.js"
 import * as RetryBudget from "./retryBudget.js"
@@ -92,19 +93,34 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const request = HttpClientRequest.post(options.tokenUrl).pipe(
     HttpClientRequest.acceptJson,
     HttpClientRequest.setHeader("user-agent", userAgent),
-    HttpClientRequest.bodyUnsafeJson(Schema.encodeSync(Wire.TokenRequestBody)({
-      grant_type: "password",
-      username: options.username,
-      password: options.password,
-      audience: options.audience,
-      client_id: options.clientId
-    }))
+    HttpClientRequest.bodyUnsafeJson(
+      Schema.encodeSync(Wire.TokenRequestBody)({
+        grant_type: "password",
+        username: options.username,
+        password: options.password,
+        audience: options.audience,
+        client_id: options.clientId
+      })
+    )
   )
 
   const attempt: Effect.Effect<Held, Credentials.CredentialsError> = Effect.gen(function*() {
     // The lifetime counts from the request, so that a slow answer cannot make a token outlive its expiry.
     const requestedAt = yield* Clock.currentTimeMillis
-    const response = yield* http.execute(request)
+    const response = yield* Effect.tapError(
+      http.execute(request),
+      (error) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Metrics.recordRequest(
+            "token",
+            Cause.isTimeoutException(error.cause) ? "timeout" : "transport",
+            now - requestedAt
+          ))
+    )
+    yield* Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => Metrics.recordRequest("token", response.status, now - requestedAt)
+    )
     if (response.status !== 200) return yield* fromTokenResponse(response, scrub)
     const token = yield* Effect.flatMap(readWhole(response, maxTokenBodyBytes), decodeToken)
     const lifetime = token.expires_in * 1000
@@ -115,12 +131,23 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     }
   }).pipe(
     withTimeout(policy.timeout, request, "no token from the token endpoint"),
+    Effect.tapError((error) =>
+      error._tag === "RequestError" && Cause.isTimeoutException(error.cause)
+        ? Metrics.recordRequest("token", "timeout", Duration.toMillis(policy.timeout))
+        : Effect.void
+    ),
     Effect.mapError((error) => HttpClientError.isHttpClientError(error) ? redactError(error, scrub) : error)
   )
 
   const requestToken = Effect.retry(
     attempt,
-    RetryPolicy.schedule<Credentials.CredentialsError>(policy, RetryBudget.unlimited, RetryPolicy.verdictOf, (error) => error.message.slice(0, 200))
+    RetryPolicy.schedule<Credentials.CredentialsError>(
+      policy,
+      RetryBudget.unlimited,
+      RetryPolicy.verdictOf,
+      (error) => error.message.slice(0, 200),
+      "token"
+    )
   ).pipe(Effect.withSpan("Credentials.requestToken", { captureStackTrace: false }))
 
   const state = yield* SynchronizedRef.make<State>(empty)
@@ -180,25 +207,30 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   /** Gives up on a renewal that did not answer in time: its waiters fail, the next caller starts afresh. */
   const abandon = (renewal: Renewal) =>
-    SynchronizedRef.update(state, (current) =>
-      current._tag === "Renewing" && current.renewal === renewal ? fallback(renewal) : current).pipe(
-        Effect.zipRight(Deferred.fail(renewal.deferred, abandoned)),
-        Effect.zipRight(Fiber.interruptFork(renewal.fiber))
-      )
+    SynchronizedRef.update(
+      state,
+      (current) => current._tag === "Renewing" && current.renewal === renewal ? fallback(renewal) : current
+    ).pipe(
+      Effect.zipRight(Deferred.fail(renewal.deferred, abandoned)),
+      Effect.zipRight(Fiber.interruptFork(renewal.fiber))
+    )
 
   const get: Effect.Effect<Credentials.AccessToken, Credentials.CredentialsError> = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const next = yield* SynchronizedRef.modifyEffect(state, (current): Effect.Effect<readonly [Held | Renewal, State]> => {
-      switch (current._tag) {
-        case "Held":
-          if (now < current.held.renewAt) return Effect.succeed([current.held, current] as const)
-          return Effect.map(renew(current.held), (renewal) => [renewal, { _tag: "Renewing", renewal }] as const)
-        case "Renewing":
-          return Effect.succeed([current.renewal, current] as const)
-        case "Empty":
-          return Effect.map(renew(undefined), (renewal) => [renewal, { _tag: "Renewing", renewal }] as const)
+    const next = yield* SynchronizedRef.modifyEffect(
+      state,
+      (current): Effect.Effect<readonly [Held | Renewal, State]> => {
+        switch (current._tag) {
+          case "Held":
+            if (now < current.held.renewAt) return Effect.succeed([current.held, current] as const)
+            return Effect.map(renew(current.held), (renewal) => [renewal, { _tag: "Renewing", renewal }] as const)
+          case "Renewing":
+            return Effect.succeed([current.renewal, current] as const)
+          case "Empty":
+            return Effect.map(renew(undefined), (renewal) => [renewal, { _tag: "Renewing", renewal }] as const)
+        }
       }
-    }).pipe(Effect.uninterruptible)
+    ).pipe(Effect.uninterruptible)
     if ("token" in next) return { token: next.token, fresh: false }
     const awaited = yield* Effect.either(Effect.timeoutOption(Deferred.await(next.deferred), longestRequest))
     if (Either.isRight(awaited) && Option.isSome(awaited.right)) return { token: awaited.right.value, fresh: true }

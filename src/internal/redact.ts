@@ -114,7 +114,10 @@ const redactAny = (error: HttpClientError.HttpClientError, scrub: Scrub): HttpCl
     return new HttpClientError.RequestError({
       request,
       reason: error.reason,
-      description: clean(scrub, error.reason === "Transport" ? describeTransport(error) : error.description ?? error.reason),
+      description: clean(
+        scrub,
+        error.reason === "Transport" ? describeTransport(error) : error.description ?? error.reason
+      ),
       ...(Cause.isTimeoutException(error.cause) ? { cause: error.cause } : {})
     })
   }

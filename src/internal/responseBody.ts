@@ -55,7 +55,10 @@ const concat = (chunks: Chunk.Chunk<Uint8Array>, size: number): Uint8Array<Array
 const streamPrefix = (
   response: HttpClientResponse.HttpClientResponse,
   limit: number
-): Effect.Effect<{ readonly bytes: Uint8Array<ArrayBuffer>; readonly truncated: boolean }, HttpClientError.RequestError> =>
+): Effect.Effect<
+  { readonly bytes: Uint8Array<ArrayBuffer>; readonly truncated: boolean },
+  HttpClientError.RequestError
+> =>
   response.stream.pipe(
     Stream.mapAccum(0, (read, chunk) => {
       const room = limit - read

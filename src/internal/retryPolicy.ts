@@ -1,11 +1,13 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
 import type * as Retry from "../Retry.js"
+import * as Metrics from "./metrics.js"
 import type { RetryBudget } from "./retryBudget.js"
 
 /**
@@ -135,7 +137,8 @@ export const schedule = <E>(
   policy: Policy,
   budget: RetryBudget,
   verdictOf: (error: E) => Verdict | undefined,
-  describe: (error: E) => string
+  describe: (error: E) => string,
+  endpoint: Metrics.Endpoint
 ): Schedule.Schedule<Decision | undefined, E> =>
   Schedule.makeWithState<State, E, Decision | undefined>(initial, (now, error, state) => {
     const done = Effect.succeed([state, undefined, ScheduleDecision.done] as const)
@@ -146,11 +149,10 @@ export const schedule = <E>(
       const millis = Math.round(wait)
       return Effect.flatMap(budget.spend(verdict.status === "timeout"), (paid): Step => {
         if (!paid) {
-          return Effect.zipRight(
-            Effect.logError("TextReveal retry budget exhausted: not retrying").pipe(
-              Effect.annotateLogs({ attempt: state.attempts, failure: describe(error) })
-            ),
-            done
+          return Effect.logError("TextReveal retry budget exhausted: not retrying").pipe(
+            Effect.annotateLogs({ attempt: state.attempts, failure: describe(error) }),
+            Effect.zipRight(Metric.increment(Metrics.retryBudgetExhausted)),
+            Effect.zipRight(done)
           )
         }
         const decision: Decision = {
@@ -161,6 +163,7 @@ export const schedule = <E>(
         }
         return Effect.as(
           Effect.logWarning("TextReveal request failed, retrying").pipe(
+            Effect.zipRight(Metrics.recordRetry(endpoint, verdict.kind)),
             Effect.annotateLogs({
               attempt: decision.attempt,
               status: decision.status,
@@ -187,7 +190,13 @@ export const schedule = <E>(
  * @internal
  */
 export const verdictOf = (
-  error: { readonly _tag: string; readonly status?: number; readonly reason?: string; readonly cause?: unknown; readonly retryAfter?: Duration.Duration | undefined }
+  error: {
+    readonly _tag: string
+    readonly status?: number
+    readonly reason?: string
+    readonly cause?: unknown
+    readonly retryAfter?: Duration.Duration | undefined
+  }
 ): Verdict | undefined => {
   switch (error._tag) {
     case "TooManyRequests":

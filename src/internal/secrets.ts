@@ -35,10 +35,12 @@ export type Scrub = (text: string) => string
 
 /** @internal */
 export const makeScrub = (secrets: ReadonlyArray<Redacted.Redacted<string>>): Scrub => {
-  const echoes = [...new Set(secrets.flatMap((secret) => {
-    const value = Redacted.value(secret)
-    return value === "" ? [] : echoesOf(value)
-  }))]
+  const echoes = [
+    ...new Set(secrets.flatMap((secret) => {
+      const value = Redacted.value(secret)
+      return value === "" ? [] : echoesOf(value)
+    }))
+  ]
     // Longest first, so that an escaped form is not half-replaced by a shorter one.
     .sort((a, b) => b.length - a.length)
   return (text) => echoes.reduce((scrubbed, echo) => scrubbed.replaceAll(echo, replacement), text)

@@ -34,4 +34,7 @@ export const withTimeout = (
   what: string
 ) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | HttpClientError.RequestError, R> =>
-  Effect.raceFirst(self, Effect.zipRight(Effect.sleep(duration), Effect.failSync(() => timedOut(request, duration, what))))
+  Effect.raceFirst(
+    self,
+    Effect.zipRight(Effect.sleep(duration), Effect.failSync(() => timedOut(request, duration, what)))
+  )

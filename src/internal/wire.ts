@@ -29,11 +29,14 @@ export const ErrorBody = Schema.Struct({
 
 /** A field that is read when it has the right type and ignored otherwise. */
 const lenient = <A, I>(schema: Schema.Schema<A, I>) =>
-  Schema.optional(Schema.Union(schema, Schema.transform(Schema.Unknown, Schema.Undefined, {
-    strict: true,
-    decode: () => undefined,
-    encode: () => undefined
-  })))
+  Schema.optional(Schema.Union(
+    schema,
+    Schema.transform(Schema.Unknown, Schema.Undefined, {
+      strict: true,
+      decode: () => undefined,
+      encode: () => undefined
+    })
+  ))
 
 /**
  * Any error body of the API or the token endpoint, read leniently: the API's `{ message, reason, errors }`

@@ -7,11 +7,13 @@ import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as DownloadUrl from "../../DownloadUrl.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
+import * as Metrics from "../metrics.js"
 import { DownloadError } from "./errors.js"
 import type { Slot } from "./names.js"
 import * as Retry from "./retry.js"
@@ -189,7 +191,18 @@ export const transfer = (env: Env, slot: Slot, url: UrlState, from: From): Strea
           ? { "accept-encoding": "identity", range: `bytes=${s.offset}-`, "if-range": s.etag! }
           : { "accept-encoding": "identity" }
       })
-      return http.execute(req).pipe(
+      const sent = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        http.execute(req).pipe(
+          Effect.tap((response) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Metrics.recordRequest("file", response.status, now - startedAt))
+          ),
+          Effect.tapError(() =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Metrics.recordRequest("file", "transport", now - startedAt))
+          )
+        ))
+      return Effect.zipRight(range ? Metrics.recordRetry("file", "resume") : Effect.void, sent).pipe(
         Effect.mapError((error) =>
           new Retry.HostFailure(
             "Transport",
@@ -259,6 +272,7 @@ export const transfer = (env: Env, slot: Slot, url: UrlState, from: From): Strea
               s.offset += n
               s.url.refreshedWithoutProgress = false
             }
+            const counted = n > 0 ? Metric.incrementBy(Metrics.bytesDownloaded, n) : Effect.void
             return s.size !== undefined && s.offset > s.size
               ? Effect.fail(
                 new DownloadError({
@@ -267,7 +281,7 @@ export const transfer = (env: Env, slot: Slot, url: UrlState, from: From): Strea
                   message: `${name}: the file host sent more than the ${s.size} bytes it announced`
                 })
               )
-              : Effect.succeed(chunk as Chunk.Chunk<Event>)
+              : Effect.as(counted, chunk as Chunk.Chunk<Event>)
           }),
           Stream.catchTags({
             // A body cut short, whatever the cause: continued by the next request.

@@ -5,6 +5,7 @@ import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
+import * as Metrics from "../metrics.js"
 import { parseRetryAfter } from "../retryAfter.js"
 
 /**
@@ -86,16 +87,19 @@ export const schedule = (policy: Policy): Schedule.Schedule<number, HostFailure>
     const stop = Effect.succeed([attempt, attempt, ScheduleDecision.done] as const)
     if (!failure.retryable || attempt >= policy.times) return stop
     const continueAfter = (delay: Duration.Duration) =>
-      [
-        attempt + 1,
-        attempt + 1,
-        ScheduleDecision.continueWith(ScheduleInterval.after(now + Duration.toMillis(delay)))
-      ] as const
+      Effect.as(
+        Metrics.recordRetry("file", failure.status === 429 ? "rate_limited" : "transient"),
+        [
+          attempt + 1,
+          attempt + 1,
+          ScheduleDecision.continueWith(ScheduleInterval.after(now + Duration.toMillis(delay)))
+        ] as const
+      )
     if (Option.isSome(failure.retryAfter)) {
       return Duration.greaterThan(failure.retryAfter.value, policy.maxRetryAfter)
         ? stop
-        : Effect.succeed(continueAfter(failure.retryAfter.value))
+        : continueAfter(failure.retryAfter.value)
     }
     const bound = Math.min(Duration.toMillis(policy.base) * 2 ** attempt, Duration.toMillis(policy.cap))
-    return Effect.map(Random.next, (r) => continueAfter(Duration.millis(Math.floor(bound * (0.5 + r / 2)))))
+    return Effect.flatMap(Random.next, (r) => continueAfter(Duration.millis(Math.floor(bound * (0.5 + r / 2)))))
   })

@@ -2,6 +2,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import type * as DownloadUrl from "../../DownloadUrl.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
+import * as Metrics from "../metrics.js"
 import { DownloadError } from "./errors.js"
 import { sanitize, type Slot } from "./names.js"
 
@@ -78,10 +79,13 @@ export const make = (
         }
         return lock.withPermits(1)(Effect.suspend(() => {
           if (generation !== state.generation) return Effect.void
-          return Effect.map(client.getDownloadUrls(taskId), (fresh) => {
-            urls = fresh
-            generation++
-          })
+          return Effect.map(
+            Effect.zipRight(Metrics.recordRetry("file", "url_refresh"), client.getDownloadUrls(taskId)),
+            (fresh) => {
+              urls = fresh
+              generation++
+            }
+          )
         })).pipe(Effect.tap(() => {
           state.generation = generation
           state.refreshedWithoutProgress = true
