@@ -24,8 +24,9 @@ import { maybeGunzip } from "./internal/taskResults/gzip.js"
 import * as Names from "./internal/taskResults/names.js"
 import * as Polling from "./internal/taskResults/polling.js"
 import * as Remote from "./internal/taskResults/remote.js"
-import * as Retry from "./internal/taskResults/retry.js"
+import * as FileHostRetry from "./internal/taskResults/retry.js"
 import * as SignedUrls from "./internal/taskResults/signedUrls.js"
+import type * as Retry from "./Retry.js"
 import type * as Task from "./Task.js"
 import * as TextRevealClient from "./TextRevealClient.js"
 
@@ -167,21 +168,15 @@ export interface RemoteFile {
 export type Row = Readonly<Record<string, string>>
 
 /**
- * Retries of file-host answers 408, 429 and 5xx and of transport failures, before the body.
+ * Retries of file-host answers 408, 429 and 5xx and of transport failures, before the body: the same
+ * options as the API's 429 retries (see {@link Retry.RateLimitOptions}), with the file host's defaults:
+ * `times` 5, `base` 500 ms (each wait jittered 50-100% of its bound), `cap` 30 seconds, `maxRetryAfter` 2
+ * minutes.
  *
  * @since 0.2.0
  * @category options
  */
-export interface RetryOptions {
-  /** Retries at most. Default: 5. */
-  readonly times?: number | undefined
-  /** The first backoff bound when no `Retry-After` is sent; it doubles each retry (jittered 50-100%). Default: 500 ms. */
-  readonly base?: Duration.DurationInput | undefined
-  /** The largest backoff bound. Default: 30 seconds. */
-  readonly cap?: Duration.DurationInput | undefined
-  /** A `Retry-After` longer than this fails at once instead of waiting. Default: 2 minutes. */
-  readonly maxRetryAfter?: Duration.DurationInput | undefined
-}
+export type RetryOptions = Retry.RateLimitOptions
 
 /**
  * @since 0.2.0
@@ -330,7 +325,7 @@ export const make = (
     )
     const transfer: Omit<Transfer.Env, "urls"> = {
       http,
-      policy: Retry.resolve(options.retry),
+      policy: FileHostRetry.resolve(options.retry),
       maxResumes: options.maxResumes ?? 5,
       idleTimeout: Duration.decode(options.idleTimeout ?? Duration.seconds(60))
     }
