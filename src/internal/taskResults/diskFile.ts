@@ -15,7 +15,7 @@ import type { FileProgress } from "./progress.js"
 import type { UrlState } from "./signedUrls.js"
 
 /** Bytes gathered before one write: few large writes are what makes the disk side fast. */
-const batchBytes = 1024 * 1024
+const batchBytes = 4 * 1024 * 1024
 
 /**
  * Where a file goes: its temporary name while written, its final name once complete.
@@ -69,6 +69,7 @@ export const write = (options: {
     const result = yield* Effect.scoped(Effect.gen(function*() {
       // Append mode: every write lands after the bytes before it, whatever happened to the fiber.
       const file = yield* fs.open(target.temp, { flag: "a" })
+      const scope = yield* Effect.scope
       if (resume === undefined) yield* file.truncate(0)
 
       // Two buffers: one is written while the other fills, so that the disk and the network overlap, and
@@ -92,7 +93,7 @@ export const write = (options: {
         filling = next
         return Effect.zipRight(
           settle,
-          Effect.map(Effect.forkScoped(Effect.uninterruptible(file.writeAll(batch))), (fiber) => {
+          Effect.map(Effect.forkIn(Effect.uninterruptible(file.writeAll(batch)), scope), (fiber) => {
             writing = fiber
           })
         )
@@ -128,30 +129,45 @@ export const write = (options: {
         }
       })
 
-      const onChunk = Effect.fnUntraced(function*(chunk: Chunk.Chunk<Transfer.Event>) {
-        let n = 0
-        for (const event of chunk) {
-          if (Transfer.isStart(event)) {
-            if (n > 0) yield* progress.advance(n)
-            n = 0
-            yield* start(event)
-            continue
-          }
-          hash.update(event)
-          n += event.length
-          for (let at = 0; at < event.length;) {
-            const take = Math.min(event.length - at, batchBytes - pendingBytes)
-            filling.set(take === event.length ? event : event.subarray(at, at + take), pendingBytes)
-            pendingBytes += take
-            at += take
-            if (pendingBytes === batchBytes) yield* flush
+      /** Copies `bytes` from `at` into the buffers, writing each one that fills (rare: a chunk larger than one). */
+      const fill = (bytes: Uint8Array, at: number): Effect.Effect<void, PlatformError.PlatformError> => {
+        while (at < bytes.length) {
+          const take = Math.min(bytes.length - at, batchBytes - pendingBytes)
+          filling.set(take === bytes.length ? bytes : bytes.subarray(at, at + take), pendingBytes)
+          pendingBytes += take
+          at += take
+          if (pendingBytes === batchBytes) {
+            if (at === bytes.length) return flush
+            const rest = at
+            return Effect.zipRight(flush, Effect.suspend(() => fill(bytes, rest)))
           }
         }
-        if (n > 0) yield* progress.advance(n)
-      })
+        return Effect.void
+      }
 
-      yield* Transfer.transfer(env, slot, options.url, from).pipe(
-        Stream.runForEachChunk(onChunk),
+      // Synchronous for every chunk: hashed and copied into the buffer being filled; an Effect only when a
+      // buffer is full (a write to start, the one before to finish) or progress is due.
+      const onBytes = (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<void, PlatformError.PlatformError> => {
+        let n = 0
+        let waits: Effect.Effect<void, PlatformError.PlatformError> | undefined
+        for (const bytes of chunk) {
+          hash.update(bytes)
+          n += bytes.length
+          if (waits === undefined && pendingBytes + bytes.length < batchBytes) {
+            filling.set(bytes, pendingBytes)
+            pendingBytes += bytes.length
+          } else if (waits === undefined) {
+            waits = fill(bytes, 0)
+          } else {
+            waits = Effect.zipRight(waits, Effect.suspend(() => fill(bytes, 0)))
+          }
+        }
+        const advance = n > 0 ? progress.advance(n) : Effect.void
+        if (waits === undefined) return advance
+        return advance === Effect.void ? waits : Effect.zipRight(waits, advance)
+      }
+
+      yield* Transfer.receive(env, slot, options.url, from, { start, bytes: onBytes }).pipe(
         // The bytes received are the file's from `written` on whatever ended the transfer: keep them for the
         // next run. A failure to write them is not this download's error (that one is already reported).
         Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.ignore(Effect.zipRight(flush, settle)))

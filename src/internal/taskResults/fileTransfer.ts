@@ -155,233 +155,325 @@ const s3Detail = (body: string): string => {
  */
 export const transfer = (env: Env, slot: Slot, url: UrlState, from: From): Stream.Stream<Event, TransferError> =>
   Stream.suspend(() => {
-    const s: State = {
-      offset: from.offset,
-      etag: from.etag,
-      size: from.size,
-      resumable: isStrong(from.etag),
-      full: false,
-      highWater: from.offset,
-      noProgress: 0,
-      started: false,
-      dropped: false,
-      done: false,
-      url
-    }
-    const name = slot.name
-
-    /** Counts a retry that follows no new byte; past `maxResumes`, the file fails. */
-    const noProgress = (what: string): DownloadError | undefined =>
-      ++s.noProgress > env.maxResumes
-        ? new DownloadError({
-          fileName: name,
-          reason: "TooManyResumes",
-          message: `${name}: ${what} ${s.noProgress} times without progress (at byte ${s.offset})`
-        })
-        : undefined
-
-    // Each request lives in a scope of its own: closing it aborts the request (an idle body, a response not
-    // read).
-    const http = HttpClient.withScope(env.http)
-
-    const request = (signed: DownloadUrl.DownloadUrl) => {
-      const range = s.offset > 0 && s.resumable && !s.full
-      const req = HttpClientRequest.get(signed.url, {
-        headers: range
-          ? { "accept-encoding": "identity", range: `bytes=${s.offset}-`, "if-range": s.etag! }
-          : { "accept-encoding": "identity" }
-      })
-      const sent = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        http.execute(req).pipe(
-          Effect.tap((response) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Metrics.recordRequest("file", response.status, now - startedAt))
-          ),
-          Effect.tapError(() =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Metrics.recordRequest("file", "transport", now - startedAt))
-          )
-        ))
-      return Effect.zipRight(range ? Metrics.recordRetry("file", "resume") : Effect.void, sent).pipe(
-        Effect.mapError((error) =>
-          new Retry.HostFailure(
-            "Transport",
-            undefined,
-            Option.none(),
-            error._tag === "RequestError" && error.reason === "Transport",
-            transportDetail(error)
-          )
-        ),
-        Effect.flatMap((response) =>
-          Retry.retryableStatus(response.status)
-            ? Effect.zipRight(
-              excerpt(response),
-              Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                Effect.fail(Retry.statusFailure(response.status, response.headers["retry-after"], now)))
-            )
-            : Effect.succeed(response)
-        ),
-        Effect.retry(Retry.schedule(env.policy)),
-        Effect.mapError((failure) =>
-          failure.kind === "Transport"
-            ? new DownloadError({
-              fileName: name,
-              reason: "Transport",
-              message: `${name}: no answer from the file host (${failure.detail})`
-            })
-            : new DownloadError({
-              fileName: name,
-              reason: "Status",
-              status: failure.status!,
-              message: `${name}: ${failure.detail}${failure.retryable ? ", retries exhausted" : ""}`
-            })
-        )
-      )
-    }
-
-    /**
-     * Aborts the request when no byte arrived for `idleTimeout` (noticed within twice that): the body then
-     * fails like a dropped one. One sleeping fiber per body, not a timer per chunk (that halves throughput).
-     */
-    const idleWatch = (scope: Scope.CloseableScope) =>
-      Effect.suspend(() => {
-        let seen = -1
-        return Effect.sleep(env.idleTimeout).pipe(
-          Effect.zipRight(Effect.suspend(() => {
-            if (s.offset === seen) return Scope.close(scope, Exit.void)
-            seen = s.offset
-            return Effect.void
-          })),
-          Effect.forever
-        )
-      })
-
-    const body = (
-      response: HttpClientResponse.HttpClientResponse,
-      start: Start,
-      scope: Scope.CloseableScope
-    ): Stream.Stream<Event, TransferError> =>
-      Stream.concat(
-        Stream.succeed<Event>(start),
-        Stream.unwrapScoped(Effect.as(Effect.forkScoped(idleWatch(scope)), response.stream)).pipe(
-          Stream.ensuring(Scope.close(scope, Exit.void)),
-          Stream.mapChunksEffect((chunk) => {
-            let n = 0
-            for (const bytes of chunk) n += bytes.length
-            if (n > 0) {
-              s.offset += n
-              s.url.refreshedWithoutProgress = false
-            }
-            const counted = n > 0 ? Metric.incrementBy(Metrics.bytesDownloaded, n) : Effect.void
-            return s.size !== undefined && s.offset > s.size
-              ? Effect.fail(
-                new DownloadError({
-                  fileName: name,
-                  reason: "SizeMismatch",
-                  message: `${name}: the file host sent more than the ${s.size} bytes it announced`
-                })
-              )
-              : Effect.as(counted, chunk as Chunk.Chunk<Event>)
-          }),
-          Stream.catchTags({
-            // A body cut short, whatever the cause: continued by the next request.
-            ResponseError: () => {
-              s.dropped = true
-              return Stream.empty
-            }
-          })
-        )
-      )
-
-    /** Asks the whole file again after a range answer that does not fit. */
-    const retryFull = (response: HttpClientResponse.HttpClientResponse, scope: Scope.CloseableScope, what: string) =>
-      Effect.flatMap(release(response, scope), () => {
-        const error = noProgress(what)
-        if (error !== undefined) return Effect.fail(error)
-        s.full = true
-        return open
-      })
-
-    const open: Effect.Effect<Stream.Stream<Event, TransferError>, TransferError> = Effect.suspend(() =>
-      Effect.gen(function*() {
-        const signed = yield* env.urls.current(slot, s.url)
-        const scope = yield* Scope.make()
-        const response = yield* request(signed).pipe(
-          Scope.extend(scope),
-          Effect.onError(() => Scope.close(scope, Exit.void))
-        )
-        const etag = response.headers["etag"]
-        const encoded = isEncoded(response)
-        switch (response.status) {
-          case 200: {
-            s.offset = 0
-            s.etag = etag
-            s.size = encoded ? undefined : parseLength(response.headers["content-length"])
-            s.resumable = isStrong(etag) && !encoded
-            s.full = false
-            return body(response, { _tag: "Start", offset: 0, size: s.size, etag }, scope)
-          }
-          case 206: {
-            const range = parseContentRange(response.headers["content-range"])
-            if (
-              range === undefined || range.start !== s.offset || encoded ||
-              (etag !== undefined && s.etag !== undefined && etag !== s.etag)
-            ) {
-              return yield* retryFull(response, scope, "the file host answered a range that does not fit")
-            }
-            if (range.total !== undefined) s.size = range.total
-            return body(response, { _tag: "Start", offset: s.offset, size: s.size, etag: s.etag }, scope)
-          }
-          case 416: {
-            const range = parseContentRange(response.headers["content-range"])
-            if (s.offset > 0 && range?.total === s.offset) {
-              yield* release(response, scope)
-              s.size = range.total
-              s.done = true
-              return Stream.succeed<Event>({ _tag: "Start", offset: s.offset, size: s.size, etag: s.etag })
-            }
-            return yield* retryFull(response, scope, "the file host refused the range")
-          }
-          case 403: {
-            const detail = s3Detail(yield* excerpt(response))
-            yield* Scope.close(scope, Exit.void)
-            yield* Effect.annotateCurrentSpan("textreveal.file.expired", detail)
-            yield* env.urls.refresh(slot, s.url, 403)
-            return yield* open
-          }
-          default: {
-            yield* release(response, scope)
-            return yield* new DownloadError({
-              fileName: name,
-              reason: "Status",
-              status: response.status,
-              message: `${name}: the file host answered ${response.status}`
-            })
-          }
-        }
-      })
-    )
-
-    const next: Effect.Effect<Stream.Stream<Event, TransferError>, Option.Option<TransferError>> = Effect.suspend(
-      () => {
-        if (s.done) return Effect.fail(Option.none())
-        if (s.started) {
-          if (!s.dropped && (s.size === undefined || s.offset >= s.size)) {
-            s.done = true
-            return Effect.fail(Option.none())
-          }
-          if (s.offset > s.highWater) s.highWater = s.offset
-          else {
-            const error = noProgress(s.dropped ? "the connection dropped" : "the body ended short")
-            if (error !== undefined) return Effect.fail(Option.some(error))
-          }
-          if (!s.resumable) s.full = true
-        }
-        s.started = true
-        s.dropped = false
-        return Effect.mapError(open, Option.some)
-      }
-    )
-
-    return Stream.flatten(Stream.repeatEffectOption(next))
+    const d = driver(env, slot, url, from)
+    return Stream.flatten(Stream.repeatEffectOption(Effect.map(d.next, d.stream)))
   })
+
+/**
+ * What `receive` hands its bytes to: `start` before the bytes of each body, `bytes` with each chunk of it, in
+ * order. `bytes` runs synchronously for every chunk: it returns `Effect.void` unless it must wait (a write).
+ *
+ * @internal
+ */
+export interface Receiver<E> {
+  readonly start: (event: Start) => Effect.Effect<void, E>
+  readonly bytes: (chunk: Chunk.Chunk<Uint8Array>) => Effect.Effect<void, E>
+}
+
+/**
+ * The same transfer as `transfer`, its bytes pushed to a receiver instead of pulled as a stream: each body is
+ * consumed straight from the response (`Stream.runForEachChunk`), without the combinators of a stream of
+ * streams on every chunk. This is the fast path of `download`.
+ *
+ * @internal
+ */
+export const receive = <E>(
+  env: Env,
+  slot: Slot,
+  url: UrlState,
+  from: From,
+  receiver: Receiver<E>
+): Effect.Effect<void, TransferError | E> =>
+  Effect.suspend(() => {
+    const d = driver(env, slot, url, from)
+    const loop: Effect.Effect<void, TransferError | E> = Effect.matchEffect(d.next, {
+      onFailure: (error) => Option.isNone(error) ? Effect.void : Effect.fail(error.value),
+      onSuccess: (body) => Effect.zipRight(d.consume(body, receiver), loop)
+    })
+    return loop
+  })
+
+/** One answer of the file host: where its bytes belong, and the response that carries them (none for 416). */
+interface Body {
+  readonly start: Start
+  readonly response: HttpClientResponse.HttpClientResponse | undefined
+  readonly scope: Scope.CloseableScope | undefined
+}
+
+const driver = (env: Env, slot: Slot, url: UrlState, from: From) => {
+  const s: State = {
+    offset: from.offset,
+    etag: from.etag,
+    size: from.size,
+    resumable: isStrong(from.etag),
+    full: false,
+    highWater: from.offset,
+    noProgress: 0,
+    started: false,
+    dropped: false,
+    done: false,
+    url
+  }
+  const name = slot.name
+
+  /** Counts a retry that follows no new byte; past `maxResumes`, the file fails. */
+  const noProgress = (what: string): DownloadError | undefined =>
+    ++s.noProgress > env.maxResumes
+      ? new DownloadError({
+        fileName: name,
+        reason: "TooManyResumes",
+        message: `${name}: ${what} ${s.noProgress} times without progress (at byte ${s.offset})`
+      })
+      : undefined
+
+  // Each request lives in a scope of its own: closing it aborts the request (an idle body, a response not
+  // read).
+  const http = HttpClient.withScope(env.http)
+
+  const request = (signed: DownloadUrl.DownloadUrl) => {
+    const range = s.offset > 0 && s.resumable && !s.full
+    const req = HttpClientRequest.get(signed.url, {
+      headers: range
+        ? { "accept-encoding": "identity", range: `bytes=${s.offset}-`, "if-range": s.etag! }
+        : { "accept-encoding": "identity" }
+    })
+    const sent = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      http.execute(req).pipe(
+        Effect.tap((response) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Metrics.recordRequest("file", response.status, now - startedAt))
+        ),
+        Effect.tapError(() =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Metrics.recordRequest("file", "transport", now - startedAt))
+        )
+      ))
+    return Effect.zipRight(range ? Metrics.recordRetry("file", "resume") : Effect.void, sent).pipe(
+      Effect.mapError((error) =>
+        new Retry.HostFailure(
+          "Transport",
+          undefined,
+          Option.none(),
+          error._tag === "RequestError" && error.reason === "Transport",
+          transportDetail(error)
+        )
+      ),
+      Effect.flatMap((response) =>
+        Retry.retryableStatus(response.status)
+          ? Effect.zipRight(
+            excerpt(response),
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.fail(Retry.statusFailure(response.status, response.headers["retry-after"], now)))
+          )
+          : Effect.succeed(response)
+      ),
+      Effect.retry(Retry.schedule(env.policy)),
+      Effect.mapError((failure) =>
+        failure.kind === "Transport"
+          ? new DownloadError({
+            fileName: name,
+            reason: "Transport",
+            message: `${name}: no answer from the file host (${failure.detail})`
+          })
+          : new DownloadError({
+            fileName: name,
+            reason: "Status",
+            status: failure.status!,
+            message: `${name}: ${failure.detail}${failure.retryable ? ", retries exhausted" : ""}`
+          })
+      )
+    )
+  }
+
+  /**
+   * Aborts the request when no byte arrived for `idleTimeout` (noticed within twice that): the body then
+   * fails like a dropped one. One sleeping fiber per body, not a timer per chunk (that halves throughput).
+   */
+  const idleWatch = (scope: Scope.CloseableScope) =>
+    Effect.suspend(() => {
+      let seen = -1
+      return Effect.sleep(env.idleTimeout).pipe(
+        Effect.zipRight(Effect.suspend(() => {
+          if (s.offset === seen) return Scope.close(scope, Exit.void)
+          seen = s.offset
+          return Effect.void
+        })),
+        Effect.forever
+      )
+    })
+
+  /** Counts the bytes of a body as they arrive; fails when the host sends more than it announced. */
+  const count = (n: number): DownloadError | undefined => {
+    if (n > 0) {
+      s.offset += n
+      s.url.refreshedWithoutProgress = false
+    }
+    return s.size !== undefined && s.offset > s.size
+      ? new DownloadError({
+        fileName: name,
+        reason: "SizeMismatch",
+        message: `${name}: the file host sent more than the ${s.size} bytes it announced`
+      })
+      : undefined
+  }
+
+  const stream = (b: Body): Stream.Stream<Event, TransferError> => {
+    const { response, scope } = b
+    if (response === undefined || scope === undefined) return Stream.succeed<Event>(b.start)
+    return Stream.concat(
+      Stream.succeed<Event>(b.start),
+      Stream.unwrapScoped(Effect.as(Effect.forkScoped(idleWatch(scope)), response.stream)).pipe(
+        Stream.ensuring(Scope.close(scope, Exit.void)),
+        Stream.mapChunksEffect((chunk) => {
+          let n = 0
+          for (const bytes of chunk) n += bytes.length
+          const error = count(n)
+          if (error !== undefined) return Effect.fail(error)
+          const counted = n > 0 ? Metric.incrementBy(Metrics.bytesDownloaded, n) : Effect.void
+          return Effect.as(counted, chunk as Chunk.Chunk<Event>)
+        }),
+        Stream.catchTags({
+          // A body cut short, whatever the cause: continued by the next request.
+          ResponseError: () => {
+            s.dropped = true
+            return Stream.empty
+          }
+        })
+      )
+    )
+  }
+
+  /**
+   * Pushes a body to a receiver, chunk by chunk, with no Effect per chunk unless the receiver needs one. The
+   * bytes counter is updated once per body (and when it ends early), not per chunk.
+   */
+  const consume = <E>(b: Body, receiver: Receiver<E>): Effect.Effect<void, TransferError | E> => {
+    const { response, scope } = b
+    if (response === undefined || scope === undefined) return receiver.start(b.start)
+    let uncounted = 0
+    const run = response.stream.pipe(
+      Stream.runForEachChunk((chunk): Effect.Effect<void, DownloadError | E> => {
+        let n = 0
+        for (const bytes of chunk) n += bytes.length
+        const error = count(n)
+        if (error !== undefined) return Effect.fail(error)
+        uncounted += n
+        return receiver.bytes(chunk)
+      }),
+      // A body cut short, whatever the cause: continued by the next request.
+      Effect.catchTag("ResponseError", () => {
+        s.dropped = true
+        return Effect.void
+      })
+    )
+    return Effect.zipRight(
+      receiver.start(b.start),
+      Effect.scoped(Effect.zipRight(Effect.forkScoped(idleWatch(scope)), run)).pipe(
+        Effect.ensuring(Effect.zipRight(
+          Scope.close(scope, Exit.void),
+          Effect.suspend(() => uncounted > 0 ? Metric.incrementBy(Metrics.bytesDownloaded, uncounted) : Effect.void)
+        ))
+      )
+    )
+  }
+
+  /** Asks the whole file again after a range answer that does not fit. */
+  const retryFull = (response: HttpClientResponse.HttpClientResponse, scope: Scope.CloseableScope, what: string) =>
+    Effect.flatMap(release(response, scope), () => {
+      const error = noProgress(what)
+      if (error !== undefined) return Effect.fail(error)
+      s.full = true
+      return open
+    })
+
+  const open: Effect.Effect<Body, TransferError> = Effect.suspend(() =>
+    Effect.gen(function*() {
+      const signed = yield* env.urls.current(slot, s.url)
+      const scope = yield* Scope.make()
+      const response = yield* request(signed).pipe(
+        Scope.extend(scope),
+        Effect.onError(() => Scope.close(scope, Exit.void))
+      )
+      const etag = response.headers["etag"]
+      const encoded = isEncoded(response)
+      switch (response.status) {
+        case 200: {
+          s.offset = 0
+          s.etag = etag
+          s.size = encoded ? undefined : parseLength(response.headers["content-length"])
+          s.resumable = isStrong(etag) && !encoded
+          s.full = false
+          return { start: { _tag: "Start", offset: 0, size: s.size, etag }, response, scope } satisfies Body
+        }
+        case 206: {
+          const range = parseContentRange(response.headers["content-range"])
+          if (
+            range === undefined || range.start !== s.offset || encoded ||
+            (etag !== undefined && s.etag !== undefined && etag !== s.etag)
+          ) {
+            return yield* retryFull(response, scope, "the file host answered a range that does not fit")
+          }
+          if (range.total !== undefined) s.size = range.total
+          return {
+            start: { _tag: "Start", offset: s.offset, size: s.size, etag: s.etag },
+            response,
+            scope
+          } satisfies Body
+        }
+        case 416: {
+          const range = parseContentRange(response.headers["content-range"])
+          if (s.offset > 0 && range?.total === s.offset) {
+            yield* release(response, scope)
+            s.size = range.total
+            s.done = true
+            return {
+              start: { _tag: "Start", offset: s.offset, size: s.size, etag: s.etag },
+              response: undefined,
+              scope: undefined
+            } satisfies Body
+          }
+          return yield* retryFull(response, scope, "the file host refused the range")
+        }
+        case 403: {
+          const detail = s3Detail(yield* excerpt(response))
+          yield* Scope.close(scope, Exit.void)
+          yield* Effect.annotateCurrentSpan("textreveal.file.expired", detail)
+          yield* env.urls.refresh(slot, s.url, 403)
+          return yield* open
+        }
+        default: {
+          yield* release(response, scope)
+          return yield* new DownloadError({
+            fileName: name,
+            reason: "Status",
+            status: response.status,
+            message: `${name}: the file host answered ${response.status}`
+          })
+        }
+      }
+    })
+  )
+
+  const next: Effect.Effect<Body, Option.Option<TransferError>> = Effect.suspend(
+    () => {
+      if (s.done) return Effect.fail(Option.none())
+      if (s.started) {
+        if (!s.dropped && (s.size === undefined || s.offset >= s.size)) {
+          s.done = true
+          return Effect.fail(Option.none())
+        }
+        if (s.offset > s.highWater) s.highWater = s.offset
+        else {
+          const error = noProgress(s.dropped ? "the connection dropped" : "the body ended short")
+          if (error !== undefined) return Effect.fail(Option.some(error))
+        }
+        if (!s.resumable) s.full = true
+      }
+      s.started = true
+      s.dropped = false
+      return Effect.mapError(open, Option.some)
+    }
+  )
+
+  return { next, stream, consume }
+}
