@@ -27,3 +27,6 @@ const sandbox = await import("effect-textreveal/sandbox").then(() => "loaded", (
 if (!sandbox.includes("@effect/platform-node")) throw new Error(`effect-textreveal/sandbox: ${sandbox}`)
 console.log("package: main and testing entries import with plain node; internals closed")
 '
+# The command is one self-contained file: it runs from the installed package with plain node.
+node_modules/.bin/textreveal --help > /dev/null
+echo "package: the textreveal command runs from the installed tarball"
