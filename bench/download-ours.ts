@@ -1,47 +1,33 @@
 /**
- * The `ours` side of `bench/download.ts`: `TaskResults.download` of one file with undici
- * (`NodeHttpClient.layerUndici`), in a child process of its own. Prints `RESULT {millis, maxRssMiB, sha256}`.
+ * The `ours` side of the download benchmark (`bench/download.ts`): `TaskResults.download` of the task's
+ * files with `NodeHttpClient.layerUndici` and `NodeContext.layer`, in a child process of its own.
  *
- *   node download-ours.mjs <url> <directory>
+ *   node download-ours.mjs <directory> <concurrency> <url>...
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
-import { DownloadUrl } from "../src/DownloadUrl.js"
 import * as TaskResults from "../src/TaskResults.js"
 import * as TextRevealClient from "../src/TextRevealClient.js"
+import { report, since } from "./children/report.js"
+import { stubClient, taskId } from "./children/stubClient.js"
 
-const [url, directory] = process.argv.slice(2) as [string, string]
-
-const client = TextRevealClient.TextRevealClient.of({
-  getDownloadUrls: () =>
-    Effect.map(DateTime.now, (now) => [
-      new DownloadUrl({ url, fileName: "export.csv", expiresAt: DateTime.addDuration(now, Duration.minutes(5)) })
-    ]),
-  getTaskStatus: () => Effect.succeed("completed" as const),
-  listTasks: () => Stream.empty
-})
+const [directory, concurrency, ...urls] = process.argv.slice(2) as [string, string, ...Array<string>]
 
 const live = TaskResults.layer().pipe(
   Layer.provide(Layer.mergeAll(
-    Layer.succeed(TextRevealClient.TextRevealClient, client),
+    Layer.succeed(TextRevealClient.TextRevealClient, stubClient(urls)),
     NodeHttpClient.layerUndici,
     NodeContext.layer
   ))
 )
 
 const start = process.hrtime.bigint()
-Effect.runPromise(
+const files = await Effect.runPromise(
   Effect.flatMap(
     TaskResults.TaskResults,
-    (s) => s.download("f47ac10b-58cc-4372-a567-0e02b2c3d479", { directory, overwrite: true })
+    (s) => s.download(taskId, { directory, overwrite: true, concurrency: Number(concurrency) })
   ).pipe(Effect.provide(live))
-).then((files) => {
-  const millis = Number(process.hrtime.bigint() - start) / 1e6
-  const measure = { millis, maxRssMiB: process.resourceUsage().maxRSS / 1024, sha256: files[0]!.sha256 }
-  process.stdout.write(`RESULT ${JSON.stringify(measure)}\n`)
-})
+)
+report({ millis: since(start), files: files.map((f) => ({ fileName: f.fileName, bytes: f.bytes, sha256: f.sha256 })) })

@@ -1,192 +1,262 @@
 /**
- * `TaskResults.download` of one large file to disk, beside raw Node pipelines on the same server in the
- * same run: `undici.request` and `fetch` bodies piped into `fs.createWriteStream`, and `curl -o` when
- * installed. Rounds alternate; each side runs in its own child process, so that its peak RSS is its own.
- * The server is a static file server in another child process (the file is generated once to disk). The
- * children run esbuild bundles with plain `node`; `ours` is its own bundle (`download-ours.ts`), so that the
- * raw sides load no Effect code.
+ * Files to disk: `TaskResults.download` beside a raw Node pipeline (`undici.request` body piped into
+ * `fs.createWriteStream`) and `curl -o` when installed, one file at 256 MiB / 1 GiB / 2 GiB, and 8 files at
+ * concurrency 4, on the same static server in the same run, in alternating rounds. Each side runs in a child
+ * process of its own (its peak RSS is its own), from an esbuild bundle run with plain `node`: the raw side
+ * loads no Effect code. The server is another process, serving one generated CSV file from disk (prefixes
+ * of it for the smaller sizes). Also: the sandbox's file host against that static server, by `curl`.
  *
- *   npx tsx bench/download.ts [sizeMiB=200] [rounds=5]
+ *   npx tsx bench/download.ts [--quick]
  */
-import { spawn, spawnSync } from "node:child_process"
-import { createHash, randomBytes } from "node:crypto"
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Readable } from "node:stream"
-import { pipeline } from "node:stream/promises"
 import { fileURLToPath } from "node:url"
+import {
+  alternate,
+  benchFile,
+  bundle,
+  curl,
+  freeBytes,
+  hasCurl,
+  log,
+  MiB,
+  ratioRow,
+  type Row,
+  runChild,
+  type Sample,
+  startProcess,
+  startServer,
+  stop,
+  tmpWork,
+  writeCsv
+} from "./lib.js"
 
-const self = fileURLToPath(import.meta.url)
-const sides = ["raw-undici", "raw-fetch", "server"]
-const [mode, ...args] = sides.includes(process.argv[2] ?? "")
-  ? process.argv.slice(2)
-  : ["main", ...process.argv.slice(2)]
+/** Peak RSS target of `download`, in MB (10^6 bytes). */
+const rssTargetMB = 150
+/** Flat: the largest size's peak RSS at most this times the smallest's. */
+const flatFactor = 1.1
 
-/** What a side prints: `RESULT {"millis", "maxRssMiB", "sha256"?}`. */
-export interface Measure {
-  readonly millis: number
-  readonly maxRssMiB: number
-  readonly sha256?: string
-}
+const sizeLabel = (mib: number) => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`)
 
-export const report = (start: bigint, sha?: string) => {
-  const millis = Number(process.hrtime.bigint() - start) / 1e6
-  const measure: Measure = {
-    millis,
-    maxRssMiB: process.resourceUsage().maxRSS / 1024,
-    ...(sha === undefined ? {} : { sha256: sha })
+export const run = async (options: { readonly quick: boolean }): Promise<ReadonlyArray<Row>> => {
+  const notes: Array<string> = []
+  let sizes: ReadonlyArray<{ readonly mib: number; readonly rounds: number }> = options.quick
+    ? [{ mib: 32, rounds: 1 }, { mib: 64, rounds: 1 }, { mib: 128, rounds: 1 }]
+    : [{ mib: 256, rounds: 3 }, { mib: 1024, rounds: 2 }, { mib: 2048, rounds: 1 }]
+  const many = options.quick ? { files: 8, mib: 8, rounds: 1 } : { files: 8, mib: 32, rounds: 3 }
+  const sandboxMiB = options.quick ? 32 : 256
+
+  // The source file plus one side's copy at a time must fit, with room to spare.
+  const free = freeBytes(os.tmpdir())
+  const largest = sizes[sizes.length - 1]!.mib
+  if (free < 6e9 && largest > 1024) {
+    const fallback = free > 3e9 ? 1024 : 256
+    notes.push(
+      `only ${(free / 1e9).toFixed(1)} GB free in ${os.tmpdir()}: largest size reduced from ${sizeLabel(largest)} to ${
+        sizeLabel(fallback)
+      }`
+    )
+    sizes = sizes.filter((s) => s.mib < fallback).concat({ mib: fallback, rounds: 1 })
   }
-  process.stdout.write(`RESULT ${JSON.stringify(measure)}\n`)
-}
+  const sourceMiB = Math.max(sizes[sizes.length - 1]!.mib, many.mib, sandboxMiB + 16)
 
-/** A static server: the file from disk, as fast as Node can send it. */
-const server = (file: string) => {
-  const size = fs.statSync(file).size
-  Http.createServer((_request, response) => {
-    response.writeHead(200, { "content-length": size, "content-type": "text/csv", etag: "\"bench\"" })
-    fs.createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(response)
-  }).listen(0, "127.0.0.1", function(this: Http.Server) {
-    process.stdout.write(`LISTENING ${(this.address() as AddressInfo).port}\n`)
-  })
-}
+  const work = tmpWork("download")
+  const servers: Array<ChildProcess> = []
+  try {
+    const source = path.join(work, "source.csv")
+    log(`download: writing ${sizeLabel(sourceMiB)} of CSV to ${source}`)
+    const { sha256At } = writeCsv(source, sourceMiB, [...sizes.map((s) => s.mib), many.mib])
+    const [ours, raw] = await Promise.all([bundle("download-ours.ts"), bundle("children/raw-download.ts")])
+    const server = await startServer(benchFile("servers/static.mjs"), [source])
+    servers.push(server.child)
+    const urlOfBytes = (name: string, bytes: number) =>
+      `http://127.0.0.1:${server.port}/${name}?bytes=${bytes}&X-Amz-Signature=bench`
+    const url = (name: string, mib: number) => urlOfBytes(name, mib * MiB)
+    const withCurl = hasCurl()
+    if (!withCurl) notes.push("curl is not installed: no curl rows")
 
-const rawUndici = async (url: string, out: string) => {
-  const undici = await import("undici")
-  const start = process.hrtime.bigint()
-  const { body } = await undici.request(url)
-  await pipeline(body, fs.createWriteStream(out))
-  report(start)
-}
+    const outDir = path.join(work, "out")
+    const fresh = () => {
+      fs.rmSync(outDir, { recursive: true, force: true })
+      fs.mkdirSync(outDir)
+    }
+    const mbps = (bytes: number, millis: number) => bytes / 1e6 / (millis / 1000)
 
-const rawFetch = async (url: string, out: string) => {
-  const start = process.hrtime.bigint()
-  const response = await fetch(url)
-  await pipeline(Readable.fromWeb(response.body as never), fs.createWriteStream(out))
-  report(start)
-}
+    const oursSide = (urls: ReadonlyArray<string>, mib: number, concurrency: number) => async (): Promise<Sample> => {
+      fresh()
+      const { result } = await runChild(ours, [outDir, String(concurrency), ...urls])
+      const files = result.files as ReadonlyArray<{ readonly sha256: string; readonly bytes: number }>
+      const expected = sha256At.get(mib)
+      if (files.length !== urls.length || files.some((f) => f.sha256 !== expected)) {
+        throw new Error(`download: a file's sha256 differs from the source's (${sizeLabel(mib)})`)
+      }
+      fresh()
+      return { value: mbps(urls.length * mib * MiB, result.millis as number), rssMB: result.maxRssMB }
+    }
+    const rawSide = (urls: ReadonlyArray<string>, mib: number, concurrency: number) => async (): Promise<Sample> => {
+      fresh()
+      const { result } = await runChild(raw, [outDir, String(concurrency), ...urls])
+      for (const u of urls) {
+        const size = fs.statSync(path.join(outDir, new URL(u).pathname.slice(1))).size
+        if (size !== mib * MiB) throw new Error(`raw pipeline wrote ${size} bytes, not ${mib * MiB}`)
+      }
+      fresh()
+      return { value: mbps(urls.length * mib * MiB, result.millis as number), rssMB: result.maxRssMB }
+    }
+    const curlSide = (u: string, mib: number) => async (): Promise<Sample> => {
+      fresh()
+      const measure = curl(u, path.join(outDir, "curl.csv"))
+      fresh()
+      return { value: mbps(mib * MiB, measure.millis), rssMB: measure.maxRssMB }
+    }
 
-/** `curl -o`: its own clock (`time_total`) and its peak RSS as `/usr/bin/time` measures it, when installed. */
-const curl = (url: string, out: string): Measure => {
-  const hasTime = fs.existsSync("/usr/bin/time")
-  const args = ["-s", "-w", "TIME %{time_total}", "-o", out, url]
-  const child = hasTime
-    ? spawnSync("/usr/bin/time", ["-f", "RSS %M", "curl", ...args])
-    : spawnSync("curl", args)
-  if (child.status !== 0) throw new Error(`curl failed: ${child.stderr}`)
-  const time = Number(/TIME ([\d.]+)/.exec(String(child.stdout))?.[1])
-  const rss = Number(/RSS (\d+)/.exec(String(child.stderr))?.[1])
-  return { millis: time * 1000, maxRssMiB: rss / 1024 }
+    const rows: Array<Row> = []
+    const oursRss: Array<{ readonly mib: number; readonly rssMB: number }> = []
+    for (const { mib, rounds } of sizes) {
+      const u = url("export.csv", mib)
+      log(`download: ${sizeLabel(mib)}, ${rounds} round(s)`)
+      const samples = await alternate(rounds, {
+        ours: oursSide([u], mib, 1),
+        raw: rawSide([u], mib, 1),
+        curl: withCurl ? curlSide(u, mib) : () => Promise.resolve({ value: NaN })
+      })
+      const vsRaw = ratioRow(samples.ours, samples.raw, "higher")
+      oursRss.push({ mib, rssMB: vsRaw.rssMB!.ours })
+      const met = vsRaw.ratio >= 1 && vsRaw.rssMB!.ours < rssTargetMB
+      rows.push({
+        measure: `\`download\`, ${sizeLabel(mib)} to disk`,
+        baseline: "raw Node pipeline (undici.request → fs.createWriteStream)",
+        ...vsRaw,
+        unit: "MB/s",
+        target: `>= 1.0x, RSS < ${rssTargetMB} MB`,
+        met,
+        ...(mib === sizes[0]!.mib
+          ? { note: "`download` also hashes every byte (sha256) and checks the size; the raw pipeline does not" }
+          : {})
+      })
+      if (withCurl) {
+        rows.push({
+          measure: `\`download\`, ${sizeLabel(mib)} to disk`,
+          baseline: "curl -o",
+          ...ratioRow(samples.ours, samples.curl, "higher"),
+          unit: "MB/s"
+        })
+        if (mib === 1024 || mib === sizes[sizes.length - 1]!.mib && !sizes.some((s) => s.mib === 1024)) {
+          rows.push({
+            measure: `raw Node pipeline, ${sizeLabel(mib)} to disk`,
+            baseline: "curl -o",
+            ...ratioRow(samples.raw, samples.curl, "higher"),
+            unit: "MB/s",
+            note: "what Node itself reaches from this server"
+          })
+        }
+      }
+    }
+    const first = oursRss[0]!
+    const last = oursRss[oursRss.length - 1]!
+    const flat = last.rssMB / first.rssMB
+    rows.push({
+      measure: `\`download\` peak RSS, ${sizeLabel(last.mib)}`,
+      baseline: `\`download\` peak RSS, ${sizeLabel(first.mib)}`,
+      ratio: flat,
+      min: flat,
+      max: flat,
+      ours: last.rssMB,
+      base: first.rssMB,
+      unit: "MB",
+      target: `< ${rssTargetMB} MB at every size, flat (<= ${flatFactor.toFixed(2)}x)`,
+      met: oursRss.every((r) => r.rssMB < rssTargetMB) && flat <= flatFactor,
+      note: `medians by size: ${oursRss.map((r) => `${sizeLabel(r.mib)} ${r.rssMB.toFixed(0)} MB`).join(", ")}`
+    })
+
+    log(`download: ${many.files} files of ${sizeLabel(many.mib)} at concurrency 4, ${many.rounds} round(s)`)
+    const urls = Array.from({ length: many.files }, (_, i) => url(`part-${i + 1}.csv`, many.mib))
+    const manySamples = await alternate(many.rounds, {
+      ours: oursSide(urls, many.mib, 4),
+      raw: rawSide(urls, many.mib, 4)
+    })
+    const manyRow = ratioRow(manySamples.ours, manySamples.raw, "higher")
+    rows.push({
+      measure: `\`download\`, ${many.files} files of ${sizeLabel(many.mib)} at concurrency 4`,
+      baseline: "raw Node pipeline, 4 at a time",
+      ...manyRow,
+      unit: "MB/s",
+      target: `>= 1.0x, RSS < ${rssTargetMB} MB`,
+      met: manyRow.ratio >= 1 && manyRow.rssMB!.ours < rssTargetMB
+    })
+
+    rows.push(...(await sandboxRows(sandboxMiB, options.quick ? 1 : 3, urlOfBytes, withCurl, outDir, raw, fresh)))
+    if (notes.length > 0) rows[0] = { ...rows[0]!, note: [rows[0]!.note, ...notes].filter(Boolean).join("; ") }
+    return rows
+  } finally {
+    for (const child of servers) await stop(child)
+    fs.rmSync(work, { recursive: true, force: true })
+  }
 }
 
 /**
- * The children run a bundle of this file with plain `node`, so that no loader (tsx) weighs on their time or
- * memory: every side pays the same start-up.
+ * The sandbox's file host against the static server, with the same client (`curl -o`, or the raw pipeline
+ * without curl), on a file of about `mib` MiB: the sandbox must not be the bottleneck of the benchmarks.
  */
-const bundle = async (entry: string, name: string): Promise<string> => {
-  const esbuild = await import("esbuild")
-  const out = path.join(path.dirname(self), "..", "node_modules", ".cache", "effect-textreveal-bench", name)
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    tsconfig: path.join(path.dirname(self), "..", "tsconfig.json"),
-    logLevel: "warning"
-  })
-  return out
-}
-
-let bundled: string
-let bundledOurs: string
-
-const runChild = (side: string, url: string, out: string): Promise<Measure> =>
-  new Promise((resolve, reject) => {
-    const child = side === "ours"
-      ? spawn(process.execPath, [bundledOurs, url, out], { stdio: ["ignore", "pipe", "inherit"] })
-      : spawn(process.execPath, [bundled, side, url, out], { stdio: ["ignore", "pipe", "inherit"] })
-    let text = ""
-    child.stdout.on("data", (data) => (text += data))
-    child.on("exit", (code) => {
-      const line = text.split("\n").find((l) => l.startsWith("RESULT "))
-      if (code !== 0 || line === undefined) reject(new Error(`${side} exited ${code}: ${text}`))
-      else resolve(JSON.parse(line.slice(7)))
-    })
-  })
-
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
-
-const main = async () => {
-  const sizeMiB = Number(args[0] ?? 200)
-  const rounds = Number(args[1] ?? 5)
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-download-"))
-  const source = path.join(work, "source.csv")
-  const block = Buffer.from(randomBytes(1024 * 1024).toString("base64").slice(0, 1024 * 1024))
-  const fd = fs.openSync(source, "w")
-  for (let i = 0; i < sizeMiB; i++) fs.writeSync(fd, block)
-  fs.closeSync(fd)
-  const sourceSha = createHash("sha256").update(fs.readFileSync(source)).digest("hex")
-
-  bundled = await bundle(self, "download.mjs")
-  bundledOurs = await bundle(path.join(path.dirname(self), "download-ours.ts"), "download-ours.mjs")
-  const host = spawn(process.execPath, [bundled, "server", source], { stdio: ["ignore", "pipe", "inherit"] })
-  const port = await new Promise<number>((resolve) => {
-    host.stdout.on("data", (data: Buffer) => {
-      const match = /LISTENING (\d+)/.exec(String(data))
-      if (match) resolve(Number(match[1]))
-    })
-  })
-  const url = `http://127.0.0.1:${port}/export.csv?X-Amz-Signature=bench`
-  const hasCurl = spawnSync("curl", ["--version"]).status === 0
-  const compared = ["raw-undici", "raw-fetch", "ours", ...(hasCurl ? ["curl"] : [])]
-  const results = new Map<string, Array<Measure>>(compared.map((side) => [side, []]))
-  const outDir = path.join(work, "out")
-  fs.mkdirSync(outDir)
-  for (let round = 0; round <= rounds; round++) {
-    for (const side of round % 2 === 0 ? compared : [...compared].reverse()) {
-      const measure: Measure = side === "curl"
-        ? curl(url, path.join(outDir, "curl.csv"))
-        : await runChild(side, url, side === "ours" ? outDir : path.join(outDir, `${side}.csv`))
-      if (side === "ours" && measure.sha256 !== sourceSha) throw new Error("sha256 mismatch")
-      if (round > 0) results.get(side)!.push(measure) // round 0 warms the page cache
+const sandboxRows = async (
+  mib: number,
+  rounds: number,
+  urlOfBytes: (name: string, bytes: number) => string,
+  withCurl: boolean,
+  outDir: string,
+  raw: string,
+  fresh: () => void
+): Promise<ReadonlyArray<Row>> => {
+  const measure = "sandbox file host"
+  log(`download: sandbox file host against the static server, about ${sizeLabel(mib)}, ${rounds} round(s)`)
+  let sandbox: Awaited<ReturnType<typeof startProcess>> | undefined
+  try {
+    const script = await bundle("servers/sandbox.ts")
+    // About 98 bytes a row in the sandbox's default columns.
+    sandbox = await startProcess(script, [String(Math.round((mib * MiB) / 98.4))], /^URL (\S+) SIZE (\d+)$/m)
+    const sandboxUrl = sandbox.match[1]!
+    const size = Number(sandbox.match[2])
+    // The static server serves the same number of bytes (of its own file).
+    const staticUrl = urlOfBytes("static.csv", size)
+    const fetchWith = (u: string) => async (): Promise<Sample> => {
+      fresh()
+      if (withCurl) {
+        const m = curl(u, path.join(outDir, "file.csv"))
+        fresh()
+        return { value: size / 1e6 / (m.millis / 1000) }
+      }
+      const { result } = await runChild(raw, [outDir, "1", u])
+      fresh()
+      return { value: size / 1e6 / ((result.millis as number) / 1000) }
     }
+    const samples = await alternate(rounds, { sandbox: fetchWith(sandboxUrl), static: fetchWith(staticUrl) })
+    const row = ratioRow(samples.sandbox, samples.static, "higher")
+    return [{
+      measure: `${measure}, ${(size / MiB).toFixed(0)} MiB by ${withCurl ? "curl -o" : "the raw pipeline"}`,
+      baseline: "static Node file server (this benchmark's), same client",
+      ...row,
+      unit: "MB/s",
+      target: ">= 1.0x",
+      met: row.ratio >= 1,
+      note: "served from the sandbox's disk cache after its `files` hashed it"
+    }]
+  } catch (error) {
+    return [{
+      measure,
+      baseline: "static Node file server",
+      ratio: NaN,
+      min: NaN,
+      max: NaN,
+      note: `failed: ${String(error).slice(0, 300)}`
+    }]
+  } finally {
+    if (sandbox !== undefined) await stop(sandbox.child)
   }
-  host.kill()
-  const mbps = (m: number) => (sizeMiB * 1.048576) / (m / 1000)
-  const base = median(results.get("raw-undici")!.map((m) => m.millis))
-  console.log(
-    `\n${sizeMiB} MiB file, ${rounds} alternating rounds, median (node ${process.version}, ${os.cpus().length} cores)`
-  )
-  console.log("| side | MB/s | vs raw undici | peak RSS MiB |")
-  console.log("|---|---|---|---|")
-  for (const side of compared) {
-    const ms = median(results.get(side)!.map((m) => m.millis))
-    const rss = median(results.get(side)!.map((m) => m.maxRssMiB))
-    console.log(
-      `| ${side} | ${mbps(ms).toFixed(0)} | ${(base / ms).toFixed(2)} | ${Number.isNaN(rss) ? "-" : rss.toFixed(0)} |`
-    )
-  }
-  fs.rmSync(work, { recursive: true, force: true })
 }
 
-switch (mode) {
-  case "server":
-    server(args[0]!)
-    break
-  case "raw-undici":
-    void rawUndici(args[0]!, args[1]!)
-    break
-  case "raw-fetch":
-    void rawFetch(args[0]!, args[1]!)
-    break
-  default:
-    void main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { formatTable } = await import("./lib.js")
+  process.stdout.write(`${formatTable(await run({ quick: process.argv.includes("--quick") }))}\n`)
 }

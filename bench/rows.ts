@@ -1,68 +1,79 @@
 /**
- * Records/s of the CSV path of `TaskResults.rows` (its internal parser over a stream of 64 KiB chunks) beside
- * `csv-parse` alone (its stream API, `columns: true`, same chunks), in one process, alternating rounds.
+ * Records/s of `TaskResults.rows` over one CSV file (from a static server in its own process, with
+ * `NodeHttpClient.layerUndici`) beside `csv-parse` alone (`columns: true`) on the same bytes from the same
+ * server (`undici.request`), each in a child process of its own, in alternating rounds.
  *
- *   npx tsx bench/rows.ts [records=500000] [rounds=5]
+ *   npx tsx bench/rows.ts [--quick] [--rows-mib N]
  */
-import { Parser } from "csv-parse"
-import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
-import * as Csv from "../src/internal/taskResults/csv.js"
+import type { ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import {
+  alternate,
+  benchFile,
+  bundle,
+  log,
+  ratioRow,
+  type Row,
+  runChild,
+  type Sample,
+  startServer,
+  stop,
+  tmpWork,
+  writeCsv
+} from "./lib.js"
 
-const records = Number(process.argv[2] ?? 500_000)
-const rounds = Number(process.argv[3] ?? 5)
+/** The default size: `csv-parse` reads about 10-20 MB/s on a 2-core machine, so 1 GiB takes minutes a side. */
+export const defaultMiB = 64
 
-const lines = ["id,name,city,amount,note"]
-for (let i = 0; i < records; i++) {
-  lines.push(
-    i % 50 === 0
-      ? `${i},"Name ${i}",Paris,${i * 1.5},"a ""quoted"", multi\nline note"`
-      : `${i},Name ${i},Lyon,${i},plain`
-  )
-}
-const data = Buffer.from(lines.join("\r\n") + "\r\n")
-const chunks: Array<Uint8Array> = []
-for (let at = 0; at < data.length; at += 65536) chunks.push(data.subarray(at, at + 65536))
-
-const parserAlone = () =>
-  new Promise<number>((resolve, reject) => {
-    let count = 0
-    const parser = new Parser({ columns: true, bom: true, skip_empty_lines: true })
-    parser.on("readable", () => {
-      while (parser.read() !== null) count++
-    })
-    parser.on("error", reject)
-    parser.on("end", () => resolve(count))
-    for (const chunk of chunks) parser.write(chunk)
-    parser.end()
-  })
-
-const ours = () =>
-  Effect.runPromise(Stream.runCount(Csv.parse("bench.csv", undefined, "fail")(Stream.fromIterable(chunks))))
-
-const time = async (f: () => Promise<number>) => {
-  const start = process.hrtime.bigint()
-  const count = await f()
-  if (count !== records) throw new Error(`counted ${count}`)
-  return Number(process.hrtime.bigint() - start) / 1e6
-}
-
-const main = async () => {
-  await time(parserAlone)
-  await time(ours)
-  const ratios: Array<number> = []
-  for (let round = 0; round < rounds; round++) {
-    const alone = await time(parserAlone)
-    const ourMs = await time(ours)
-    ratios.push(alone / ourMs)
-    console.log(
-      `round ${round + 1}: csv-parse ${(records / alone * 1000).toFixed(0)} rec/s, rows ${
-        (records / ourMs * 1000).toFixed(0)
-      } rec/s`
-    )
+export const run = async (
+  options: { readonly quick: boolean; readonly mib?: number | undefined }
+): Promise<ReadonlyArray<Row>> => {
+  const mib = options.mib ?? (options.quick ? 8 : defaultMiB)
+  const rounds = options.quick ? 1 : 5
+  const work = tmpWork("rows")
+  let server: ChildProcess | undefined
+  try {
+    const file = path.join(work, "rows.csv")
+    const { recordsAt } = writeCsv(file, mib)
+    const records = recordsAt(mib)
+    const [ours, parser] = await Promise.all([bundle("children/rows-ours.ts"), bundle("children/rows-parser.ts")])
+    const started = await startServer(benchFile("servers/static.mjs"), [file])
+    server = started.child
+    const url = `http://127.0.0.1:${started.port}/rows.csv?X-Amz-Signature=bench`
+    const side = (script: string) => async (): Promise<Sample> => {
+      const { result } = await runChild(script, [url])
+      if (result.records !== records) {
+        throw new Error(`${path.basename(script)} counted ${result.records}, not ${records}`)
+      }
+      return { value: records / ((result.millis as number) / 1000), rssMB: result.maxRssMB }
+    }
+    log(`rows: ${mib} MiB of CSV (${records} records), ${rounds} round(s)`)
+    const samples = await alternate(rounds, { ours: side(ours), parser: side(parser) })
+    const row = ratioRow(samples.ours, samples.parser, "higher")
+    return [{
+      measure: `\`rows\` of a ${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`} CSV (records/s)`,
+      baseline: "csv-parse alone (columns: true), same bytes over HTTP",
+      ...row,
+      unit: "rec/s",
+      target: ">= 0.8x",
+      met: row.ratio >= 0.8,
+      ...(mib < 1024
+        ? {
+          note: `${mib} MiB, not 1 GiB, to keep the run short: \`npm run bench -- --rows-mib 1024\` for the full size`
+        }
+        : {})
+    }]
+  } finally {
+    if (server !== undefined) await stop(server)
+    fs.rmSync(work, { recursive: true, force: true })
   }
-  ratios.sort((a, b) => a - b)
-  console.log(`rows vs csv-parse alone: ${ratios[Math.floor(rounds / 2)]!.toFixed(2)} (median; 1.00 = as fast)`)
 }
 
-void main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { formatTable } = await import("./lib.js")
+  const at = process.argv.indexOf("--rows-mib")
+  const mib = at === -1 ? undefined : Number(process.argv[at + 1])
+  process.stdout.write(`${formatTable(await run({ quick: process.argv.includes("--quick"), mib }))}\n`)
+}
