@@ -221,7 +221,11 @@ describe("errors keep no headers, no query and no echoed secret", () => {
       )
       assert.strictEqual(error instanceof HttpClientError.ResponseError, true)
       if (!(error instanceof HttpClientError.ResponseError)) return
-      assert.deepStrictEqual(Object.keys(error.response.headers).sort(), ["content-type", "retry-after", "x-request-id"])
+      assert.deepStrictEqual(Object.keys(error.response.headers).sort(), [
+        "content-type",
+        "retry-after",
+        "x-request-id"
+      ])
       assert.deepStrictEqual({ ...error.request.headers }, {})
       assertClean(error, cause, [token])
     }))
@@ -243,14 +247,24 @@ describe("errors keep no headers, no query and no echoed secret", () => {
   it.effect.each<{ readonly name: string; readonly reply: Reply }>([
     {
       name: "\\u-escaped in a JSON error body",
-      reply: text(400, JSON.stringify({ message: "bad" }).replace("bad", [...`token ${token}`].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")), {
-        "content-type": "application/json"
-      })
+      reply: text(
+        400,
+        JSON.stringify({ message: "bad" }).replace(
+          "bad",
+          [...`token ${token}`].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")
+        ),
+        {
+          "content-type": "application/json"
+        }
+      )
     },
     { name: "in a wrong-shaped 200 body", reply: json(200, [{ token }]) },
     { name: "at the start of a non-JSON 200 body", reply: text(200, `${token} is not JSON`) },
     { name: "at the start of a non-JSON error body", reply: text(500, `${token}: upstream failed`) },
-    { name: "in a field error", reply: apiError(400, "invalid", "bad", {}, { errors: [{ message: token, field: token, reason: token }] }) },
+    {
+      name: "in a field error",
+      reply: apiError(400, "invalid", "bad", {}, { errors: [{ message: token, field: token, reason: token }] })
+    },
     { name: "as the reason", reply: apiError(400, token, "bad") }
   ])("a token echoed $name reaches no rendering", ({ reply }) =>
     Effect.gen(function*() {

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type Credentials, TextRevealClient } from "effect-textreveal"
-import type * as Layer from "effect/Layer"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as TestClock from "effect/TestClock"
@@ -342,7 +342,8 @@ describe("retries", () => {
               status: "transport",
               reason: "transient",
               delay: "1s",
-              failure: "Transport: api.textreveal.com: ECONNRESET read ECONNRESET (GET https://api.textreveal.com/v3/tasks/f47ac10b-58cc-4372-a567-0e02b2c3d479/download)"
+              failure:
+                "Transport: api.textreveal.com: ECONNRESET read ECONNRESET (GET https://api.textreveal.com/v3/tasks/f47ac10b-58cc-4372-a567-0e02b2c3d479/download)"
             }
           ]
         )
@@ -499,7 +500,9 @@ describe("retries", () => {
       Effect.gen(function*() {
         const capture = captureLogs()
         const api = fakeApi(text(503, ""))
-        yield* runFor(getDownloadUrls(api, { retryBudget: { capacity: 5, cost: 5 } }).pipe(Effect.provide(capture.layer)))
+        yield* runFor(
+          getDownloadUrls(api, { retryBudget: { capacity: 5, cost: 5 } }).pipe(Effect.provide(capture.layer))
+        )
         assert.strictEqual(api.requests.length, 2)
         assert.deepStrictEqual(
           capture.logs.filter((log) => log.level === "ERROR").map((log) => String(log.message)),

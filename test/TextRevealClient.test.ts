@@ -358,16 +358,18 @@ describe("TextRevealClient.getDownloadUrls", () => {
 describe("TextRevealClient: mistakes refused with a clear error", () => {
   const layerError = (options: TextRevealClient.Options) => configErrorOf(fakeApi(ok()), options)
 
-  it.effect.each([
-    ["https://api.textreveal.com/v3?x=1", "must not have a query"],
-    ["https://api.textreveal.com/v3#top", "must not have a fragment"],
-    [" https://api.textreveal.com/v3", "surrounding spaces"],
-    ["https://api.textreveal.com/v3 ", "surrounding spaces"],
-    ["https://api.textreveal.com", "must end with /v3"],
-    ["https://api.textreveal.com/v2", "must end with /v3"],
-    ["ftp://api.textreveal.com/v3", "must be an http(s) URL"],
-    ["api.textreveal.com/v3", "is not an absolute URL"]
-  ] as const)("baseUrl %j: refused when the layer is built (%s), nothing sent", ([baseUrl, message]) =>
+  it.effect.each(
+    [
+      ["https://api.textreveal.com/v3?x=1", "must not have a query"],
+      ["https://api.textreveal.com/v3#top", "must not have a fragment"],
+      [" https://api.textreveal.com/v3", "surrounding spaces"],
+      ["https://api.textreveal.com/v3 ", "surrounding spaces"],
+      ["https://api.textreveal.com", "must end with /v3"],
+      ["https://api.textreveal.com/v2", "must end with /v3"],
+      ["ftp://api.textreveal.com/v3", "must be an http(s) URL"],
+      ["api.textreveal.com/v3", "is not an absolute URL"]
+    ] as const
+  )("baseUrl %j: refused when the layer is built (%s), nothing sent", ([baseUrl, message]) =>
     Effect.gen(function*() {
       const api = fakeApi(ok())
       const error = yield* configErrorOf(api, { baseUrl })

@@ -119,8 +119,9 @@ export class TextRevealClientTest
  * @since 0.2.0
  * @category constructors
  */
-export const notFound = (message = "The requested task does not exist or is not visible to you."): TextRevealError.NotFound =>
-  new TextRevealError.NotFound({ status: 404, message, reason: "not_found" })
+export const notFound = (
+  message = "The requested task does not exist or is not visible to you."
+): TextRevealError.NotFound => new TextRevealError.NotFound({ status: 404, message, reason: "not_found" })
 
 /**
  * A 429 after the retries ran out, with the server's `Retry-After` when given.
@@ -146,7 +147,9 @@ export const tooManyRequests = (options: {
  * @since 0.2.0
  * @category constructors
  */
-export const serverError = (options: { readonly status?: number | undefined; readonly attempts?: number | undefined } = {}) =>
+export const serverError = (
+  options: { readonly status?: number | undefined; readonly attempts?: number | undefined } = {}
+) =>
   new TextRevealError.ServerError({
     status: options.status ?? 500,
     message: "The server returned an unexpected response",
@@ -240,12 +243,14 @@ export const layer = (
   tasks: Readonly<Record<string, Answer | Sequence<Answer> | TaskAnswers>>
 ): Layer.Layer<TextRevealClient.TextRevealClient | TextRevealClientTest> =>
   Layer.effectContext(Effect.gen(function*() {
-    const byId = new Map(Object.entries(tasks).map(([id, given]) => {
-      const answers: TaskAnswers = Array.isArray(given) || isSequence(given) || Predicate.hasProperty(given, "_tag")
-        ? { urls: given as Answer | Sequence<Answer> }
-        : given as TaskAnswers
-      return [id.toLowerCase(), answers] as const
-    }))
+    const byId = new Map(
+      Object.entries(tasks).map(([id, given]) => {
+        const answers: TaskAnswers = Array.isArray(given) || isSequence(given) || Predicate.hasProperty(given, "_tag")
+          ? { urls: given as Answer | Sequence<Answer> }
+          : given as TaskAnswers
+        return [id.toLowerCase(), answers] as const
+      })
+    )
     const calls = yield* Ref.make(Chunk.empty<Call>())
     const served = yield* Ref.make(new Map<string, number>())
 
@@ -280,7 +285,9 @@ export const layer = (
           const decoded = decodeUrls(answer)
           // URLs that are not URLs are a mistake in the test itself, not a failure the code under test handles.
           if (Either.isLeft(decoded)) {
-            return yield* Effect.dieMessage(`TextRevealClientTest: the URLs given for task ${id} are not valid URLs of files`)
+            return yield* Effect.dieMessage(
+              `TextRevealClientTest: the URLs given for task ${id} are not valid URLs of files`
+            )
           }
           const expiresAt = DateTime.addDuration(yield* DateTime.now, DownloadUrl.validity)
           return decoded.right.map((url) => new DownloadUrl.DownloadUrl({ ...url, expiresAt }))
@@ -294,7 +301,9 @@ export const layer = (
     const listTasks = () =>
       Stream.unwrap(Effect.as(
         Ref.update(calls, Chunk.append<Call>({ method: "listTasks" })),
-        Stream.fromIterable([...byId].map(([id, given]) => listed(id, given.status ?? "completed")))
+        Stream.fromIterable([...byId].map(([id, given]) =>
+          listed(id, given.status ?? "completed")
+        ))
       ))
 
     return Context.make(
