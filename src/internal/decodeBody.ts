@@ -44,7 +44,8 @@ const pathOf = (issue: ParseResult.ParseIssue): string => {
 export const decodeFailure = (response: HttpClientResponse.HttpClientResponse, description: string) =>
   redactError(
     new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", description }),
-    (text) => text
+    // The request's secrets are not known here: nothing of the response that could echo one is kept.
+    undefined
   )
 
 const parseJson = (text: string): Either.Either<unknown, void> => {

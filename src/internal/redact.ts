@@ -6,8 +6,18 @@ import * as Cause from "effect/Cause"
 import * as Predicate from "effect/Predicate"
 import type { Scrub } from "./secrets.js"
 
-/** Response headers an error may keep: they say what happened and hold nothing a server could echo into. */
-const keptResponseHeaders = ["content-type", "retry-after", "date", "x-request-id", "request-id", "x-amzn-requestid"]
+/**
+ * Response headers an error may keep, each with the shape its value must have: they say what happened and
+ * leave no room for an echoed secret. A request id is kept only where the request's secrets are known and
+ * blanked out of it.
+ */
+const keptResponseHeaders: ReadonlyArray<readonly [string, RegExp]> = [
+  ["content-type", /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w-]+=[\w."-]+)*$/],
+  ["retry-after", /^(\d{1,10}|[A-Z][a-z]{2},? [\w :,-]{10,40})$/],
+  ["date", /^[A-Z][a-z]{2},? [\w :,-]{10,40}$/]
+]
+
+const requestIdHeaders = ["x-request-id", "request-id", "x-amzn-requestid"]
 
 /**
  * The URL without its query and fragment: a signed URL carries its signature in the query.
@@ -30,22 +40,30 @@ export const redactRequest = (request: HttpClientRequest.HttpClientRequest): Htt
 
 /**
  * A body-less copy of a response with only the allowed headers, answering to a redacted request. A response
- * keeps the request that produced it, and its `toJSON` prints that request's headers.
+ * keeps the request that produced it, and its `toJSON` prints that request's headers. Request ids are kept
+ * only when `scrub` can blank the request's secrets out of them.
  *
  * @internal
  */
 export const redactResponse = (
   response: HttpClientResponse.HttpClientResponse,
-  request: HttpClientRequest.HttpClientRequest
+  request: HttpClientRequest.HttpClientRequest,
+  scrub: Scrub | undefined
 ): HttpClientResponse.HttpClientResponse => {
   // `Response` only takes statuses 200-599; another status is kept in `statusText`.
   const inRange = response.status >= 200 && response.status <= 599
   const headers = response.headers
   const kept: Record<string, string> = {}
-  for (const name of keptResponseHeaders) {
+  for (const [name, shape] of keptResponseHeaders) {
     const value = headers[name]
-    // Only values a header can carry: a hostile value would make `Response` throw.
-    if (value !== undefined && /^[\x20-\x7e]{0,200}$/.test(value)) kept[name] = value
+    if (value !== undefined && shape.test(value)) kept[name] = value
+  }
+  if (scrub !== undefined) {
+    for (const name of requestIdHeaders) {
+      const value = headers[name]
+      // Only values a header can carry: a hostile value would make `Response` throw.
+      if (value !== undefined && /^[\x21-\x7e]{1,128}$/.test(value)) kept[name] = scrub(value)
+    }
   }
   return HttpClientResponse.fromWeb(
     request,
@@ -92,7 +110,8 @@ export const describeTransport = (error: HttpClientError.RequestError): string =
 }
 
 /** Secrets blanked out, and the query of any URL quoted (a signature) cut off. */
-const clean = (scrub: Scrub, text: string): string => scrub(text).replace(/(\bhttps?:\/\/[^\s?#]*)[?#]\S*/g, "$1")
+const clean = (scrub: Scrub | undefined, text: string): string =>
+  (scrub === undefined ? text : scrub(text)).replace(/(\bhttps?:\/\/[^\s?#]*)[?#]\S*/g, "$1")
 
 const describeResponse = (error: HttpClientError.ResponseError): string | undefined =>
   error.description ?? (error.reason === "StatusCode" ? `unexpected status ${error.response.status}` : undefined)
@@ -100,15 +119,19 @@ const describeResponse = (error: HttpClientError.ResponseError): string | undefi
 /**
  * The same error, holding only redacted copies of its request and response (see {@link redactRequest} and
  * {@link redactResponse}). A transport failure's cause is replaced by its description; a timeout keeps
- * its `TimeoutException`.
+ * its `TimeoutException`. `scrub` blanks the request's secrets out of what is kept; without it, nothing
+ * that could echo one (a request id) is kept.
  *
  * @internal
  */
-export const redactError = <E extends HttpClientError.HttpClientError>(error: E, scrub: Scrub): E =>
+export const redactError = <E extends HttpClientError.HttpClientError>(error: E, scrub: Scrub | undefined): E =>
   // The copy is of the same class as the original.
   redactAny(error, scrub) as E
 
-const redactAny = (error: HttpClientError.HttpClientError, scrub: Scrub): HttpClientError.HttpClientError => {
+const redactAny = (
+  error: HttpClientError.HttpClientError,
+  scrub: Scrub | undefined
+): HttpClientError.HttpClientError => {
   const request = redactRequest(error.request)
   if (error._tag === "RequestError") {
     return new HttpClientError.RequestError({
@@ -124,7 +147,7 @@ const redactAny = (error: HttpClientError.HttpClientError, scrub: Scrub): HttpCl
   const description = describeResponse(error)
   return new HttpClientError.ResponseError({
     request,
-    response: redactResponse(error.response, request),
+    response: redactResponse(error.response, request, scrub),
     reason: error.reason,
     ...(description === undefined ? {} : { description: clean(scrub, description) })
   })

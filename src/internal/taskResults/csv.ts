@@ -89,7 +89,8 @@ export const parse =
         const line = nextLine
         nextLine += 1 + lineFeedsIn(record)
         // An empty line: `csv-parse` is asked to keep them (as one empty field) so that lines can be counted.
-        if (record.length === 1 && record[0] === "") return
+        // In a file of one column it is a record whose field is empty (RFC 4180), as `""` is.
+        if (record.length === 1 && record[0] === "" && header?.length !== 1) return
         if (header === undefined) {
           const seen = new Set<string>()
           for (const name of record) {
