@@ -13,7 +13,7 @@ npm install --silent --prefer-offline --no-audit --no-fund --legacy-peer-deps \
   "@effect/platform@$(node -p 'require("'"$OLDPWD"'/node_modules/@effect/platform/package.json").version')"
 node --input-type=module -e '
 const main = await import("effect-textreveal")
-for (const name of ["Credentials", "DownloadUrl", "Retry", "Task", "TaskId", "TaskResults", "TextRevealClient", "TextRevealError"]) {
+for (const name of ["Credentials", "DownloadUrl", "Retry", "Task", "TaskId", "TaskResults", "TaskResultsError", "TextRevealClient", "TextRevealError"]) {
   if (main[name] === undefined) throw new Error(`effect-textreveal does not export ${name}`)
 }
 const testing = await import("effect-textreveal/testing")

@@ -29,6 +29,11 @@ export * as TaskId from "./TaskId.js"
 export * as TaskResults from "./TaskResults.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as TaskResultsError from "./TaskResultsError.js"
+
+/**
  * @since 0.1.0
  */
 export * as TextRevealClient from "./TextRevealClient.js"

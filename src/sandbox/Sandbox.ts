@@ -23,7 +23,6 @@ import { createServer } from "node:http"
 import * as Credentials from "../Credentials.js"
 import type * as TaskId from "../TaskId.js"
 import * as TextRevealClient from "../TextRevealClient.js"
-import type * as Csv from "./internal/csv.js"
 import * as DiskCache from "./internal/diskCache.js"
 import * as Faults from "./internal/faults.js"
 import * as Ids from "./internal/ids.js"
@@ -124,7 +123,16 @@ export interface RecordedRequest {
  * @since 0.2.0
  * @category models
  */
-export type Column = Csv.Column
+export type Column =
+  | "entity_id"
+  | "name"
+  | "isin"
+  | "ticker"
+  | "country"
+  | "sector"
+  | "founded"
+  | "sentiment"
+  | "comment"
 
 /**
  * One file of a sandbox task: generated CSV (deterministic, any size, served at disk speed), or the bytes

@@ -3,7 +3,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
-import { RowError } from "./errors.js"
+import { RowError } from "../../TaskResultsError.js"
 
 /** The largest record read, in characters: an unclosed quote must not swallow the rest of a huge file. */
 const maxRecordChars = 16 * 1024 * 1024

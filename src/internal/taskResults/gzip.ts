@@ -2,7 +2,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as Zlib from "node:zlib"
-import { DownloadError } from "./errors.js"
+import { DownloadError } from "../../TaskResultsError.js"
 
 /**
  * The bytes of a file, gunzipped when they start with the gzip header (`1f 8b`): a body sent with

@@ -2,8 +2,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Task from "../../Task.js"
+import { TaskFailed, WaitTimeout } from "../../TaskResultsError.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
-import { TaskFailed, WaitTimeout } from "./errors.js"
 
 /**
  * The default wait between two status checks: 2 seconds, growing by half each time up to 30 seconds,

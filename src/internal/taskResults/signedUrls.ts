@@ -1,9 +1,9 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import type * as DownloadUrl from "../../DownloadUrl.js"
+import { DownloadError } from "../../TaskResultsError.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
 import * as Metrics from "../metrics.js"
-import { DownloadError } from "./errors.js"
 import { sanitize, type Slot } from "./names.js"
 
 /**

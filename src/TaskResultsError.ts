@@ -1,5 +1,11 @@
+/**
+ * The errors of task results: a file that could not be fetched intact, a task that failed or did not
+ * complete in time, a CSV record that cannot be read.
+ *
+ * @since 0.2.0
+ */
 import * as Schema from "effect/Schema"
-import * as Task from "../../Task.js"
+import * as Task from "./Task.js"
 
 /**
  * Why a file could not be fetched:
@@ -16,7 +22,7 @@ import * as Task from "../../Task.js"
  *   stream (`files`, `rows`), which cannot take them back.
  * - `"Decompression"`: a gzip body is corrupt or truncated.
  *
- * @internal
+ * @since 0.2.0
  */
 export const DownloadErrorReason = Schema.Literal(
   "Expired",
@@ -29,14 +35,16 @@ export const DownloadErrorReason = Schema.Literal(
   "Decompression"
 )
 
-/** @internal */
+/**
+ * @since 0.2.0
+ */
 export type DownloadErrorReason = typeof DownloadErrorReason.Type
 
 /**
  * A file of a task could not be fetched intact. `fileName` is the name used on disk; the message says why
  * and never holds the signed URL, its query or any header.
  *
- * @internal
+ * @since 0.2.0
  */
 export class DownloadError extends Schema.TaggedError<DownloadError>("effect-textreveal/DownloadError")(
   "DownloadError",
@@ -52,7 +60,7 @@ export class DownloadError extends Schema.TaggedError<DownloadError>("effect-tex
 /**
  * The task ended in the `failed` state.
  *
- * @internal
+ * @since 0.2.0
  */
 export class TaskFailed extends Schema.TaggedError<TaskFailed>("effect-textreveal/TaskFailed")("TaskFailed", {
   taskId: Schema.String
@@ -66,7 +74,7 @@ export class TaskFailed extends Schema.TaggedError<TaskFailed>("effect-textrevea
  * The task was not completed within the time (or the schedule) allowed. `status` is the last status seen,
  * absent when no answer arrived in time.
  *
- * @internal
+ * @since 0.2.0
  */
 export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("effect-textreveal/WaitTimeout")("WaitTimeout", {
   taskId: Schema.String,
@@ -81,7 +89,7 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("effect-textrev
  * A record of an exported CSV file that cannot be read: `line` is the 1-based line of the file where the
  * record starts (the header is line 1), and the message names the field at fault when there is one.
  *
- * @internal
+ * @since 0.2.0
  */
 export class RowError extends Schema.TaggedError<RowError>("effect-textreveal/RowError")("RowError", {
   fileName: Schema.String,
