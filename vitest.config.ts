@@ -17,6 +17,10 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
-    testTimeout: 30_000
+    testTimeout: 30_000,
+    // Most suites wait on sockets, child processes and timers rather than on the CPU: on a 2-core machine
+    // vitest's default (cores - 1 = one worker) would run them one after another.
+    maxWorkers: 3,
+    minWorkers: 1
   }
 })

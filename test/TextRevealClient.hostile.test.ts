@@ -11,6 +11,8 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -71,7 +73,9 @@ const call = (
         Layer.provide(client)
       )
     ),
-    Effect.exit
+    Effect.exit,
+    // The retries' log lines are checked elsewhere; here they would only clutter the output.
+    Logger.withMinimumLogLevel(LogLevel.None)
   )
 
 const typedFailure = <A>(exit: Exit.Exit<A, TextRevealClient.ApiError>) => {
