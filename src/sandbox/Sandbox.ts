@@ -21,6 +21,7 @@ import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import { createServer } from "node:http"
 import * as Credentials from "../Credentials.js"
+import type * as Retry from "../Retry.js"
 import type * as TaskId from "../TaskId.js"
 import * as TextRevealClient from "../TextRevealClient.js"
 import * as DiskCache from "./internal/diskCache.js"
@@ -387,10 +388,20 @@ export interface ClientOptions extends Options {
   readonly client?: Omit<TextRevealClient.Options, "baseUrl"> | undefined
 }
 
+/** The client's retry and time options, for its token requests too. */
+const retryOptionsOf = (client: ClientOptions["client"]): Retry.Options => ({
+  retry: client?.retry,
+  transientRetry: client?.transientRetry,
+  maxAttempts: client?.maxAttempts,
+  maxRetryTime: client?.maxRetryTime,
+  timeout: client?.timeout
+})
+
 /**
  * A sandbox and a `TextRevealClient` wired to it: password credentials with the sandbox's username,
- * password and token URL, and its base URL. The `HttpClient` is the caller's to provide (e.g.
- * `FetchHttpClient.layer`). A `ConfigError` means invalid `client` options.
+ * password and token URL (its token requests retried and timed by the same `client` options), and its base
+ * URL. The `HttpClient` is the caller's to provide (e.g. `FetchHttpClient.layer`). A `ConfigError` means
+ * invalid `client` options.
  *
  * @since 0.2.0
  * @category layers
@@ -407,6 +418,8 @@ export const layerClient = (
     Effect.map(Sandbox, (sandbox) =>
       TextRevealClient.layer({ ...client, baseUrl: sandbox.baseUrl }).pipe(
         Layer.provide(Credentials.layerPassword({
+          // The token requests are retried and timed as the client's are.
+          ...retryOptionsOf(client),
           username: sandbox.username,
           password: sandbox.password,
           tokenUrl: sandbox.tokenUrl
