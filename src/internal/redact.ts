@@ -75,8 +75,12 @@ export const redactResponse = (
   )
 }
 
-/** The first `code` (`ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_…`, TLS codes) along a cause chain. */
-const codeOf = (cause: unknown, depth = 0): string | undefined => {
+/**
+ * The first `code` (`ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_…`, TLS codes) along a cause chain.
+ *
+ * @internal
+ */
+export const codeOf = (cause: unknown, depth = 0): string | undefined => {
   if (depth > 4 || !Predicate.isObject(cause)) return undefined
   if ("code" in cause && Predicate.isString(cause.code)) return cause.code
   return "cause" in cause ? codeOf(cause.cause, depth + 1) : undefined

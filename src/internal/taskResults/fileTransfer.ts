@@ -15,6 +15,8 @@ import type * as DownloadUrl from "../../DownloadUrl.js"
 import { DownloadError } from "../../TaskResultsError.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
 import * as Metrics from "../metrics.js"
+import { codeOf } from "../redact.js"
+import { readTextPrefix } from "../responseBody.js"
 import type { Slot } from "./names.js"
 import * as Retry from "./retry.js"
 import type { SignedUrls, UrlState } from "./signedUrls.js"
@@ -110,9 +112,8 @@ const parseContentRange = (
 
 /** A short code for a transport failure (`ECONNREFUSED`), never its message: that may hold the URL. */
 const transportDetail = (error: HttpClientError.HttpClientError): string => {
-  const cause = error.cause as { readonly code?: unknown; readonly cause?: { readonly code?: unknown } } | undefined
-  const code = typeof cause?.code === "string" ? cause.code : cause?.cause?.code
-  return typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code) ? code : error.reason
+  const code = codeOf(error.cause)
+  return code !== undefined && /^[A-Z0-9_]{2,40}$/.test(code) ? code : error.reason
 }
 
 /**
@@ -120,16 +121,7 @@ const transportDetail = (error: HttpClientError.HttpClientError): string => {
  * read is only missing detail for an error already being reported: it reads as empty.
  */
 const excerpt = (response: HttpClientResponse.HttpClientResponse, max = 4096): Effect.Effect<string> =>
-  response.stream.pipe(
-    Stream.runFoldWhile(new Uint8Array(0), (acc) => acc.length < max, (acc, chunk) => {
-      const next = new Uint8Array(Math.min(max, acc.length + chunk.length))
-      next.set(acc)
-      next.set(chunk.subarray(0, next.length - acc.length), acc.length)
-      return next
-    }),
-    Effect.map((bytes) => new TextDecoder().decode(bytes)),
-    Effect.orElseSucceed(() => "")
-  )
+  Effect.orElseSucceed(readTextPrefix(response, max), () => "")
 
 /** Lets go of a response whose body is not wanted: the request is aborted. */
 const release = (response: HttpClientResponse.HttpClientResponse, scope: Scope.CloseableScope): Effect.Effect<void> =>
