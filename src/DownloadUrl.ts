@@ -26,7 +26,10 @@ export class DownloadUrl extends Schema.Class<DownloadUrl>("DownloadUrl")({
   url: Schema.String,
   /**
    * The file's name, safe to create in a directory: the decoded last path segment of the URL with path
-   * separators, `..`, control characters and a leading dot replaced by `_`, e.g. `21d9cd93-….csv`.
+   * separators, `..`, control characters and a leading dot replaced by `_`, cut to 200 characters keeping
+   * the extension, e.g. `21d9cd93-….csv`. A malformed percent-escape decodes to U+FFFD (`%FF.csv` gives
+   * `�.csv`). A URL whose last segment gives no name (`…/exports/`, `.`, `..`, only spaces) is named after
+   * its position in the list, from 1: `file-2` for the second URL.
    */
   fileName: Schema.String,
   /** When the URL stops being valid: when the response arrived (by `Clock`) plus {@link validity}. */

@@ -3,8 +3,9 @@
  *
  * - whatever the status, headers and body of an answer, `getDownloadUrls` ends with a success or a typed
  *   failure, never a defect, and no rendering of the result holds the token, however the server echoed it;
- * - whatever the URLs of a download list, every `DownloadUrl.fileName` names a file inside the directory it
- *   is joined to;
+ * - whatever the http(s) URLs of a download list, the list decodes, every `DownloadUrl.fileName` names a file
+ *   inside the directory it is joined to, and a URL whose last segment gives no name is `file-<position>`;
+ *   one item that is not an http(s) URL fails the list with a `Decode` error at its index;
  * - whatever a CSV writer wrote (quoting, line breaks in fields, BOM, CRLF, column order per file),
  *   `TaskResults.rows` reads back exactly the records written, keyed by the header.
  */
@@ -21,7 +22,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as nodePath from "node:path"
 import * as util from "node:util"
-import { fakeHttp, getDownloadUrls, json, printed, taskId, token } from "./fixtures/fakeApi.js"
+import { failureOf, fakeHttp, getDownloadUrls, json, printed, taskId, token } from "./fixtures/fakeApi.js"
 import * as FileHost from "./fixtures/fileHost.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -243,6 +244,15 @@ const segmentChars = fc.constantFrom(
     "%c3%a9",
     "%f0%9f%98%80",
     "%ed%a0%80",
+    "%ED%B0%80",
+    "%FF",
+    "%C3",
+    "%80",
+    "%E2%82",
+    "%C0%AF",
+    "%F4%90%80%80",
+    "%C2%A0",
+    "%EF%BB%BF",
     "%zz"
   ]
 )
@@ -258,26 +268,68 @@ const segment = fc.oneof(
     "%2Fetc%2Fpasswd",
     " .x",
     " . ",
-    ".x"
+    ".x",
+    "%20",
+    "%20%C2%A0%09"
   ),
-  fc.constantFrom("..\\..\\x", "x.csv", "CON", "a%00b.csv", "%ff", "%", "%2", "%e2%80%ae"),
+  fc.constantFrom("..\\..\\x", "x.csv", "CON", "a%00b.csv", "%ff", "%", "%2", "%e2%80%ae", "%ED%A0%80.csv"),
   fc.array(segmentChars, { maxLength: 12 }).map((parts) => parts.join("")),
   fc.string({ maxLength: 30, unit: "binary" }),
   // Long names, around the 200-character limit, in ASCII and in characters outside the BMP.
   fc.tuple(fc.integer({ min: 190, max: 260 }), fc.constantFrom("a", "😀", "é"), fc.boolean()).map(([n, c, odd]) =>
     `${odd ? "x" : ""}${c.repeat(n)}.csv`
-  )
+  ),
+  // Very long names, escaped, with a long extension or a malformed escape where a cut may fall.
+  fc.tuple(fc.integer({ min: 200, max: 1200 }), fc.constantFrom("a", "%F0%9F%98%80", "%ED%A0%80", "%FF")).map((
+    [n, c]
+  ) => `${c.repeat(n)}.${"x".repeat(n % 30)}`)
 )
 
 const signedUrl = fc.record({
-  segments: fc.array(segment, { minLength: 1, maxLength: 4 }),
+  origin: fc.constantFrom(
+    "https://files.example.com/exports",
+    "http://127.0.0.1:9000/bucket",
+    "HTTPS://Files.Example.com:443",
+    "https://files.example.com"
+  ),
+  segments: fc.array(segment, { maxLength: 4 }),
+  trailingSlash: fc.boolean(),
   query: fc.option(fc.constantFrom("X-Amz-Signature=abc", "a=..%2F..", "", "x=%2F"), { nil: undefined }),
   fragment: fc.option(fc.constantFrom("", "..", "%2F"), { nil: undefined })
-}).map(({ fragment, query, segments }) =>
-  `https://files.example.com/exports/${segments.join("/")}${query === undefined ? "" : `?${query}`}${
+}).map(({ fragment, origin, query, segments, trailingSlash }) =>
+  `${origin}/${segments.join("/")}${trailingSlash ? "/" : ""}${query === undefined ? "" : `?${query}`}${
     fragment === undefined ? "" : `#${fragment}`
   }`
 )
+
+/** Items of a URL list that are not http(s) URLs: a broken answer, not an odd name. */
+const notHttpUrl = fc.constantFrom(
+  "",
+  "a.csv",
+  "/exports/a.csv",
+  "//files.example.com/a.csv",
+  "ftp://files.example.com/a.csv",
+  "file:///etc/passwd",
+  "javascript:alert(1)",
+  "data:text/csv,a",
+  "https://",
+  "http://[::1"
+)
+
+/**
+ * Whether the last path segment of a URL gives a name: it decodes to something other than spaces (a control
+ * character is replaced, not dropped; a malformed escape leaves U+FFFD or `%`).
+ */
+const namesAFile = (url: string): boolean => {
+  const path = new URL(url).pathname
+  const last = path.slice(path.lastIndexOf("/") + 1)
+  try {
+    return decodeURIComponent(last).replace(/[\u0000-\u001f\u007f]/g, "_").trim() !== ""
+  } catch {
+    // A malformed escape: something is left of it.
+    return true
+  }
+}
 
 const controlChar = /[\u0000-\u001f\u007f]/
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -408,28 +460,37 @@ describe("properties", () => {
 
   it.live.prop(
     "any URL list: every fileName is a safe name inside the directory",
-    { urls: fc.array(signedUrl, { minLength: 1, maxLength: 4 }) },
-    ({ urls }) =>
+    {
+      urls: fc.array(signedUrl, { minLength: 1, maxLength: 4 }),
+      broken: fc.option(fc.tuple(notHttpUrl, fc.nat(4)), { nil: undefined, freq: 5 })
+    },
+    ({ broken, urls: httpUrls }) =>
       Effect.gen(function*() {
+        const at = broken === undefined ? -1 : Math.min(broken[1], httpUrls.length)
+        const urls = broken === undefined ? httpUrls : [...httpUrls.slice(0, at), broken[0], ...httpUrls.slice(at)]
         const api = fakeHttp(() => Effect.succeed(json(200, urls)))
         const exit = yield* Effect.exit(getDownloadUrls(api, { retry: false, transientRetry: false }))
-        if (Exit.isFailure(exit)) {
-          // A URL that names no file is refused as a whole answer, with a typed decode error.
-          const error = Cause.squash(exit.cause) as { readonly _tag?: string; readonly reason?: string }
-          assert.isFalse(Cause.isDie(exit.cause), Cause.pretty(exit.cause))
-          assert.strictEqual(`${error._tag} ${error.reason}`, "ResponseError Decode")
+        const where = JSON.stringify(urls)
+        if (broken !== undefined) {
+          // An item that is not an http(s) URL fails the whole answer, with a typed decode error at its index.
+          const error = failureOf(exit)
+          assert.strictEqual(error._tag, "ResponseError", where)
+          if (error._tag !== "ResponseError") return
+          assert.strictEqual(error.reason, "Decode", where)
+          assert.include(error.description, `(at [${at}])`, where)
           return
         }
+        if (Exit.isFailure(exit)) return assert.fail(`${where} failed:\n${Cause.pretty(exit.cause)}`)
         assert.strictEqual(exit.value.length, urls.length)
         exit.value.forEach((url, i) => {
           const problem = unsafe(url.fileName)
-          assert.isUndefined(
-            problem,
-            `fileName ${JSON.stringify(url.fileName)} of ${JSON.stringify(urls[i])} has ${problem}`
-          )
+          const of = `fileName ${JSON.stringify(url.fileName)} of ${JSON.stringify(urls[i])}`
+          assert.isUndefined(problem, `${of} has ${problem}`)
+          // The generated segments never spell `file-<n>` themselves.
+          assert.strictEqual(url.fileName === `file-${i + 1}`, !namesAFile(urls[i]!), `${of} at position ${i + 1}`)
         })
       }),
-    { fastCheck: { numRuns: 300 } }
+    { fastCheck: { numRuns: 200 } }
   )
 
   it.live.prop(

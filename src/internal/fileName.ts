@@ -22,7 +22,8 @@ const cut = (name: string): string => {
  * A file name that is safe to create in a directory: no path separator, no `..`, no NUL or control
  * character, no leading dot, at most 200 UTF-16 units of well-formed Unicode (a long name is cut between
  * characters, keeping its extension). Whatever a URL says, the result names a file inside the directory it
- * is joined to. An empty result means the URL named no file.
+ * is joined to. An empty result means nothing of the name is left (it was empty or only spaces): the caller
+ * names the file otherwise.
  *
  * @internal
  */

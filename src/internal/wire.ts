@@ -128,47 +128,78 @@ const parseUrl = (s: string): URL | undefined => {
   }
 }
 
-const lastSegment = (pathname: string): string | undefined => {
-  try {
-    return decodeURIComponent(pathname.slice(pathname.lastIndexOf("/") + 1))
-  } catch {
-    // A malformed percent-escape: the caller reports the URL as naming no file.
-    return undefined
+const isHexDigit = (byte: number) =>
+  (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+
+const hexValue = (byte: number) => byte <= 0x39 ? byte - 0x30 : (byte | 0x20) - 0x57
+
+const utf8Encoder = new TextEncoder()
+
+/** Not fatal: a byte sequence that is not UTF-8 decodes to U+FFFD, as a browser shows it. */
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true })
+
+/**
+ * The WHATWG URL standard's percent-decoding followed by UTF-8 decoding with replacement: a `%` that starts
+ * no escape stays as it is and bytes that are not UTF-8 become U+FFFD, so that any segment gives a name.
+ */
+const percentDecode = (segment: string): string => {
+  if (!segment.includes("%")) return segment
+  const input = utf8Encoder.encode(segment)
+  const bytes = new Uint8Array(input.length)
+  let length = 0
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i]!
+    if (byte === 0x25 && i + 2 < input.length && isHexDigit(input[i + 1]!) && isHexDigit(input[i + 2]!)) {
+      bytes[length++] = hexValue(input[i + 1]!) * 16 + hexValue(input[i + 2]!)
+      i += 2
+    } else {
+      bytes[length++] = byte
+    }
   }
+  return utf8Decoder.decode(bytes.subarray(0, length))
 }
 
 /**
- * An absolute `http:`/`https:` URL whose last path segment names a file, parsed once into its URL and safe
- * file name. Encodes back to the URL string.
- *
- * @internal
+ * The file name of the URL at `position` (from 1) of a list: its decoded last path segment made safe, or
+ * `file-<position>` when nothing of the segment is left (no segment, `.`, `..`, only spaces).
  */
-export const SignedUrl: Schema.Schema<SignedUrl, string> = Schema.transformOrFail(
-  Schema.String,
-  Schema.typeSchema(SignedUrlFields),
-  {
-    strict: true,
-    decode: (s, _, ast) => {
-      const url = parseUrl(s)
-      if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
-        return ParseResult.fail(new ParseResult.Type(ast, s, "must be an absolute http(s) URL"))
-      }
-      const segment = lastSegment(url.pathname)
-      const fileName = segment === undefined ? "" : safeFileName(segment)
-      return fileName === ""
-        ? ParseResult.fail(new ParseResult.Type(ast, s, "must end with a file name"))
-        : ParseResult.succeed({ url: s, fileName })
-    },
-    encode: (signed) => ParseResult.succeed(signed.url)
-  }
-).annotations({ identifier: "SignedUrl" })
+const fileNameOf = (url: URL, position: number): string => {
+  const fileName = safeFileName(percentDecode(url.pathname.slice(url.pathname.lastIndexOf("/") + 1)))
+  return fileName === "" ? `file-${position}` : fileName
+}
+
+const isHttp = (url: URL | undefined): url is URL => url?.protocol === "https:" || url?.protocol === "http:"
 
 /**
- * The 200 body of the download endpoint: a bare JSON array of signed URLs.
+ * The 200 body of the download endpoint: a bare JSON array of absolute `http:`/`https:` URLs, each parsed
+ * once into its URL and a safe file name (see `fileNameOf`: one that its segment cannot give is named after
+ * the URL's position). An item that is not such a URL fails the body, with its index. Encodes back to the
+ * URL strings.
  *
  * @internal
  */
-export const DownloadUrlsBody = Schema.Array(SignedUrl).annotations({ identifier: "DownloadUrlsBody" })
+export const DownloadUrlsBody: Schema.Schema<ReadonlyArray<SignedUrl>, ReadonlyArray<string>> = Schema
+  .transformOrFail(
+    Schema.Array(Schema.String),
+    Schema.typeSchema(Schema.Array(SignedUrlFields)),
+    {
+      strict: true,
+      decode: (urls, _, ast) => {
+        const signed: Array<SignedUrl> = []
+        for (let i = 0; i < urls.length; i++) {
+          const url = parseUrl(urls[i]!)
+          if (!isHttp(url)) {
+            return ParseResult.fail(
+              new ParseResult.Pointer(i, urls, new ParseResult.Type(ast, urls[i], "must be an absolute http(s) URL"))
+            )
+          }
+          signed.push({ url: urls[i]!, fileName: fileNameOf(url, i + 1) })
+        }
+        return ParseResult.succeed(signed)
+      },
+      encode: (signed) => ParseResult.succeed(signed.map((s) => s.url))
+    }
+  ).annotations({ identifier: "DownloadUrlsBody" })
 
 // ---------------------------------------------------------------------------------------------------------
 // Tasks
