@@ -728,8 +728,27 @@ describe("Credentials.layerPassword: no secret is printed", () => {
   const description = (form: string) =>
     `{"error":"access_denied","error_description":"Wrong secret ${form} for ${apiKey}"}`
 
+  const upper = echoed.toUpperCase()
+  const upperU = Array.from(upper, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")
+
   it.scoped.each([
     { case: "in JSON, as sent", body: jsonBody(description(JSON.stringify(echoed).slice(1, -1))) },
+    { case: "in JSON, upper-cased", body: jsonBody(description(JSON.stringify(upper).slice(1, -1))) },
+    { case: "in JSON, upper-cased and \\u-escaped", body: jsonBody(description(upperU)) },
+    { case: "in JSON, upper-cased and PHP-escaped", body: jsonBody(description(upper.replaceAll("/", "\\/"))) },
+    {
+      case: "in a text body, upper-cased and URL-encoded",
+      body: { "content-type": "text/plain", raw: `Wrong secret ${encodeURIComponent(upper)} for ${apiKey}` }
+    },
+    {
+      case: "in an HTML page, upper-cased and HTML-escaped",
+      body: {
+        "content-type": "text/html",
+        raw: `<p>Wrong secret ${
+          upper.replaceAll("&", "&AMP;").replaceAll("<", "&LT;").replaceAll(">", "&GT;")
+        } for ${apiKey.toUpperCase()}</p>`
+      }
+    },
     { case: "in JSON, \\u-escaped", body: jsonBody(description(uEscaped)) },
     { case: "in JSON, PHP-escaped (\\/)", body: jsonBody(description(phpEscaped)) },
     { case: "in JSON, Go-escaped (\\u003c)", body: jsonBody(description(goEscaped)) },
@@ -768,7 +787,7 @@ describe("Credentials.layerPassword: no secret is printed", () => {
         const error = failureOf(exit)
         assert.strictEqual(error._tag, "Unauthorized")
         assert.include(error.message, "Wrong secret <redacted> for <redacted>")
-        const forms = [apiKey, echoed, uEscaped, phpEscaped, goEscaped, htmlEscaped, "7c41e9", "d2b08"]
+        const forms = [apiKey, echoed, uEscaped, phpEscaped, goEscaped, htmlEscaped, upperU, "7c41e9", "d2b08"]
         assertNothingPrinted("the refusal", exit, forms)
         assert.isNotEmpty(logs.logs)
         for (const log of logs.logs) assertNothingPrinted("a log line", log, forms)
