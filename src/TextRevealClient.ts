@@ -17,7 +17,8 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { flow } from "effect/Function"
+import * as FiberRef from "effect/FiberRef"
+import { flow, identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -27,16 +28,16 @@ import * as Stream from "effect/Stream"
 import * as Credentials from "./Credentials.js"
 import * as DownloadUrl from "./DownloadUrl.js"
 import { parseBaseUrl } from "./internal/baseUrl.js"
-import * as Deadlines from "./internal/deadlines.js"
 import { decodeFailure, decodeJson } from "./internal/decodeBody.js"
-import { fromApiResponse } from "./internal/errorResponse.js"
+import { type ApiCall, fromApiResponse } from "./internal/errorResponse.js"
 import * as Metrics from "./internal/metrics.js"
+import * as Pagination from "./internal/pagination.js"
 import { redactError } from "./internal/redact.js"
 import { mebibytes, readWhole } from "./internal/responseBody.js"
 import * as RetryBudget from "./internal/retryBudget.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
 import { makeScrub } from "./internal/secrets.js"
-import { timedOut, withTimeout } from "./internal/timeout.js"
+import { withTimeout } from "./internal/timeout.js"
 import { validateTaskId } from "./internal/validateTaskId.js"
 import { userAgent } from "./internal/version.js"
 import * as Wire from "./internal/wire.js"
@@ -107,6 +108,13 @@ export interface ListTasksOptions {
   readonly fields?: ReadonlyArray<Task.TaskField> | undefined
   /** Sort keys, 1 to 3, e.g. `["created_at:desc"]`. Default: the API's order. */
   readonly order?: ReadonlyArray<Task.TaskOrder> | undefined
+  /**
+   * The most pages one listing may fetch; a server still saying `has_next` after that many ends the stream
+   * with a `ResponseError` (`Decode`). Default: 10,000.
+   *
+   * @since 0.3.0
+   */
+  readonly maxPages?: number | undefined
 }
 
 /**
@@ -123,9 +131,22 @@ export interface Service {
   readonly getTaskStatus: (taskId: string) => Effect.Effect<Task.TaskStatus, ApiError>
   /**
    * `GET /tasks`: every task of the account, page by page through `search_after`; the next page is fetched
-   * only when the stream pulls it. Bad options fail with `Invalid` before anything is sent.
+   * only when the stream pulls it. Bad options fail with `Invalid` before anything is sent. A cursor the server
+   * gave before, or more than `maxPages` pages, ends the stream with a `ResponseError` (`Decode`).
    */
   readonly listTasks: (options?: ListTasksOptions) => Stream.Stream<Task.Task, ApiError>
+  /**
+   * The configured `HttpClient` the methods use: base URL, `Accept`, `User-Agent`, the bearer token (renewed
+   * when rejected), a time limit per attempt, bounded bodies, statuses mapped to the typed errors, retries,
+   * the retry budget, redaction and `transformClient`. Paths are relative to the base URL, e.g.
+   * `client.post("/universes/u1/entities/export")`. A 2xx answer comes back with its body read (at most
+   * `maxBodyBytes`); any other status fails with its typed error. Requests other than GET, HEAD, PUT, DELETE
+   * and OPTIONS are retried only after a 429 or a token renewal, never after a 5xx, a transport failure or a
+   * timeout (the server may have acted on them).
+   *
+   * @since 0.3.0
+   */
+  readonly client: HttpClient.HttpClient.With<ApiError>
 }
 
 /**
@@ -136,9 +157,55 @@ export class TextRevealClient extends Context.Tag("effect-textreveal/TextRevealC
 
 const tracedCall = { captureStackTrace: false } as const
 
-/** The endpoint a request of the API client goes to, for its metrics. */
-const endpointOf = (url: string): "download" | "status" | "tasks" =>
-  url.endsWith("/download") ? "download" : url.endsWith("/status") ? "status" : "tasks"
+/** A header value the platform can send: visible ASCII, no spaces or line breaks. */
+const sendableToken = /^[\x21-\x7e]+$/
+
+const unsendableToken = new TextRevealError.Unauthorized({
+  status: 401,
+  message:
+    "The token is empty or holds characters that cannot be sent in an HTTP header (a line break, a space, non-ASCII); nothing was sent",
+  reason: "invalid_token"
+})
+
+/**
+ * The token an attempt is sent with, from the bearer step (which obtains it) to the answer step of the same
+ * attempt, in the same fiber: whether a 403 may be a token to renew depends on whether it was obtained for
+ * this request.
+ */
+const currentAccess = FiberRef.unsafeMake<Credentials.AccessToken | undefined>(undefined)
+
+/** Which call a request is, read from its path: its name in errors, its task and its endpoint in metrics. */
+interface Call {
+  readonly method: string
+  readonly taskId: string | undefined
+  readonly endpoint: Metrics.Endpoint
+}
+
+const taskPath = /\/tasks\/([^/]+)\/(download|status)$/
+
+const callOf = (request: HttpClientRequest.HttpClientRequest, baseUrl: string): Call => {
+  const task = taskPath.exec(request.url)
+  if (task !== null) {
+    return task[2] === "download"
+      ? { method: "getDownloadUrls", taskId: task[1], endpoint: "download" }
+      : { method: "getTaskStatus", taskId: task[1], endpoint: "status" }
+  }
+  if (request.url.endsWith("/tasks")) return { method: "listTasks", taskId: undefined, endpoint: "tasks" }
+  const path = request.url.startsWith(baseUrl) ? request.url.slice(baseUrl.length) : request.url
+  return { method: `${request.method} ${path}`, taskId: undefined, endpoint: "other" }
+}
+
+const idempotentMethods = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+
+/**
+ * Whether the request an error answers may be sent twice. Every method of the service is a GET; a request
+ * made through `client` is named `METHOD /path` in its errors.
+ */
+const idempotent = (error: ApiError): boolean => {
+  if (HttpClientError.isHttpClientError(error)) return idempotentMethods.has(error.request.method)
+  const space = error.method?.indexOf(" ") ?? -1
+  return space === -1 || idempotentMethods.has(error.method!.slice(0, space))
+}
 
 /** What a metric says an attempt ended with: the status answered, or why there was none. */
 const outcomeOf = (exit: Exit.Exit<unknown, ApiError>): number | "transport" | "timeout" => {
@@ -155,46 +222,21 @@ const outcomeOf = (exit: Exit.Exit<unknown, ApiError>): number | "transport" | "
   }
 }
 
-/** Counts an attempt and its duration in the client's metrics. */
-const measured = (endpoint: Metrics.Endpoint) => <A>(attempt: Effect.Effect<A, ApiError>) =>
-  Effect.flatMap(
-    Clock.currentTimeMillis,
-    (startedAt) =>
-      Effect.onExit(attempt, (exit) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Metrics.recordRequest(endpoint, outcomeOf(exit), now - startedAt)))
-  )
-
-/** The call's span says the last status and how many requests were made. */
-const annotateAttempt = (status: number) =>
-  Effect.flatMap(
-    Schedule.CurrentIterationMetadata,
-    (meta) =>
-      Effect.annotateCurrentSpan({ "http.response.status_code": status, "textreveal.attempts": meta.recurrence + 1 })
-  )
-
-/** A header value the platform can send: visible ASCII, no spaces or line breaks. */
-const sendableToken = /^[\x21-\x7e]+$/
-
-const unsendableToken = new TextRevealError.Unauthorized({
-  status: 401,
-  message:
-    "The token is empty or holds characters that cannot be sent in an HTTP header (a line break, a space, non-ASCII); nothing was sent",
-  reason: "invalid_token"
-})
-
 const invalidOption = (field: string, message: string) =>
   new TextRevealError.Invalid({
     status: 400,
-    message: `${field}: ${message}`,
+    message: `${field}: ${message} (listTasks)`,
     reason: "invalid",
-    errors: [new TextRevealError.FieldError({ field, message, reason: "invalid" }, true)]
+    errors: [new TextRevealError.FieldError({ field, message, reason: "invalid" }, true)],
+    method: "listTasks"
   })
 
 const orderPattern = /^(created_at|completed_at|status):(asc|desc)$/
 
-/** The query of `GET /tasks` for these options, or the `Invalid` the API would answer. */
-const listQuery = (options: ListTasksOptions): Effect.Effect<Record<string, string>, TextRevealError.Invalid> => {
+/** The query of `GET /tasks` for these options and the page bound, or the `Invalid` the API would answer. */
+const listQuery = (
+  options: ListTasksOptions
+): Effect.Effect<{ readonly query: Record<string, string>; readonly maxPages: number }, TextRevealError.Invalid> => {
   const size = options.size ?? 100
   if (!Number.isInteger(size) || size < 1 || size > 1000) {
     return Effect.fail(invalidOption("size", `must be an integer from 1 to 1000, got ${size}`))
@@ -208,10 +250,17 @@ const listQuery = (options: ListTasksOptions): Effect.Effect<Record<string, stri
   if (order.length > 3 || order.some((key) => !orderPattern.test(key))) {
     return Effect.fail(invalidOption("order", "takes 1 to 3 keys of the form created_at|completed_at|status:asc|desc"))
   }
+  const maxPages = options.maxPages ?? 10_000
+  if (!Number.isInteger(maxPages) || maxPages < 1) {
+    return Effect.fail(invalidOption("maxPages", `must be a positive integer, got ${maxPages}`))
+  }
   return Effect.succeed({
-    size: String(size),
-    ...(fields.length > 0 ? { fields: [...new Set(["id", ...fields])].join(",") } : {}),
-    ...(order.length > 0 ? { order: order.join(",") } : {})
+    query: {
+      size: String(size),
+      ...(fields.length > 0 ? { fields: [...new Set(["id", ...fields])].join(",") } : {}),
+      ...(order.length > 0 ? { order: order.join(",") } : {})
+    },
+    maxPages
   })
 }
 
@@ -220,11 +269,10 @@ const decodeStatus = decodeJson(Wire.StatusBody, "{ status: starting | running |
 const decodeTaskList = decodeJson(Wire.TaskListBody, "a page of tasks { data, size, has_next, count, search_after }")
 
 /**
- * Builds the service from an `HttpClient` and `Credentials`. The API client is assembled once, here, as one
- * `HttpClient` pipeline: base URL, `Accept`, `User-Agent`, the bearer token, a time limit per attempt,
- * bounded body reading, status mapped to the typed errors, one renewal of a rejected token, the retry
- * schedule and budget, redaction, the call's deadline, then the caller's `transformClient`. An endpoint
- * method is a request and a decode.
+ * Builds the service from an `HttpClient` and `Credentials`. The `HttpClient` is transformed once, here: base
+ * URL and headers (`mapRequest`), the bearer token (`mapRequestEffect`), each answer read within the attempt's
+ * time limit and mapped to its typed error, redacted (`transform`), the retry schedule (`retry`), the call's
+ * deadline, then the caller's `transformClient`. Each method is a request on it and a decode.
  *
  * @since 0.1.0
  * @category constructors
@@ -233,134 +281,124 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const baseUrl = yield* parseBaseUrl("baseUrl", options.baseUrl ?? defaultBaseUrl, "/v3")
   const credentials = yield* Credentials.Credentials
   const policy = RetryPolicy.resolve(options)
-  const budget = options.retryBudget === false ? RetryBudget.unlimited : yield* RetryBudget.make(options.retryBudget)
+  const budget = options.retryBudget === false ? undefined : yield* RetryBudget.make(options.retryBudget)
   const maxBodyBytes = options.maxBodyBytes ?? mebibytes(8)
+
+  /** The bearer step: the current token, checked to be sendable, remembered for the answer step. */
+  const withToken = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.flatMap(credentials.get, (access) =>
+      sendableToken.test(Redacted.value(access.token))
+        ? Effect.as(FiberRef.set(currentAccess, access), HttpClientRequest.bearerToken(request, access.token))
+        : Effect.fail(unsendableToken))
+
+  /** What the API's answer to `request` is, within the attempt's time limit: its body read, or its typed error. */
+  const answer = (
+    exchange: Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError>,
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> =>
+    Effect.withFiberRuntime((fiber) => {
+      const access = fiber.getFiberRef(currentAccess)
+      const token = access?.token
+      const scrub = makeScrub(token === undefined ? [] : [token])
+      const call = callOf(request, baseUrl)
+      // A 403 on a token obtained for this very request is a real refusal, not a token the API stopped accepting.
+      const rejects403 = access !== undefined && !access.fresh
+      const apiCall: ApiCall = {
+        method: call.method,
+        taskId: call.taskId,
+        renewable401: credentials.renewable && token !== undefined,
+        renewable403: credentials.renewable && rejects403
+      }
+      return Effect.flatMap(Clock.currentTimeMillis, (sentAt) =>
+        exchange.pipe(
+          Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> =>
+            response.status >= 200 && response.status < 300
+              ? readWhole(response, maxBodyBytes)
+              : fromApiResponse(response, scrub, apiCall)
+          ),
+          withTimeout(policy.timeout, request, "no complete answer from TextReveal"),
+          Effect.onExit((exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              const outcome = outcomeOf(exit)
+              const meta = Context.get(fiber.currentContext, Schedule.CurrentIterationMetadata)
+              const state = meta.output as RetryPolicy.State | undefined
+              return Metrics.recordRequest(call.endpoint, outcome, now - sentAt).pipe(
+                Effect.zipRight(Effect.annotateCurrentSpan({
+                  "http.response.status_code": typeof outcome === "number" ? outcome : 0,
+                  "textreveal.attempts": meta.recurrence + 1
+                })),
+                Effect.zipRight(
+                  Exit.isSuccess(exit) && budget !== undefined ? budget.refund(state?.spent ?? 0) : Effect.void
+                )
+              )
+            })
+          ),
+          Effect.catchAll((error): Effect.Effect<never, ApiError> => {
+            if (HttpClientError.isHttpClientError(error)) return Effect.fail(redactError(error, scrub))
+            // A rejected token is discarded, so that no call is sent with it again (renewable or not).
+            const rejected = (error._tag === "Unauthorized" && error.method !== undefined) ||
+              (error._tag === "Forbidden" && rejects403)
+            if (rejected && token !== undefined) {
+              return Effect.zipRight(credentials.invalidate(token), Effect.fail(error))
+            }
+            return Effect.fail(error)
+          })
+        ))
+    })
+
+  /** Only failures of the API's own answers are retried here: the token endpoint's were retried by `Credentials`. */
+  const fromApi = (error: ApiError): boolean =>
+    HttpClientError.isHttpClientError(error) ? error.request.url.startsWith(baseUrl) : error.method !== undefined
+
+  const retrySchedule = RetryPolicy.schedule<ApiError>({
+    policy,
+    budget,
+    verdictOf: (error) => fromApi(error) ? RetryPolicy.verdictOf(error, idempotent(error)) : undefined,
+    endpoint: (error) =>
+      HttpClientError.isHttpClientError(error)
+        ? callOf(error.request, baseUrl).endpoint
+        : error.method === "getDownloadUrls"
+        ? "download"
+        : error.method === "getTaskStatus"
+        ? "status"
+        : error.method === "listTasks"
+        ? "tasks"
+        : "other"
+  })
+
+  const deadline = options.deadline === undefined ? undefined : Duration.decode(options.deadline)
+
   // The platform's own span would keep the request, token included, in its exit: the calls have their own.
-  // Each exchange runs in a scope whose closing aborts it: that is how its time limit ends it.
-  const http = (yield* HttpClient.HttpClient).pipe(
+  const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.withTracerDisabledWhen(() => true),
     HttpClient.withTracerPropagation(false),
-    HttpClient.withScope
-  )
-  const deadlines = yield* Deadlines.make
-
-  /** How each failure of an attempt may be retried; failures with no verdict (a token that could not be obtained) end the call. */
-  const verdicts = new WeakMap<object, RetryPolicy.Verdict>()
-
-  const failed = (error: ApiError, access: Credentials.AccessToken): Effect.Effect<never, ApiError> => {
-    const redacted = HttpClientError.isHttpClientError(error) ? redactError(error, makeScrub([access.token])) : error
-    // A 403 on a token obtained for this very call is a real refusal, not a token the API stopped accepting.
-    const rejected = error._tag === "Unauthorized" || (error._tag === "Forbidden" && !access.fresh)
-    if (rejected) {
-      if (credentials.renewable) verdicts.set(Cause.originalError(redacted), { kind: "renewal", status: error.status })
-      return Effect.zipRight(credentials.invalidate(access.token), Effect.fail(redacted))
-    }
-    const verdict = RetryPolicy.verdictOf(redacted)
-    if (verdict !== undefined) verdicts.set(Cause.originalError(redacted), verdict)
-    return Effect.fail(redacted)
-  }
-
-  /** A success: the span says so, and the retry budget gets back what the success earns. */
-  const succeeded = Effect.flatMap(Schedule.CurrentIterationMetadata, (meta) =>
-    Effect.zipRight(
-      Effect.annotateCurrentSpan({ "http.response.status_code": 200, "textreveal.attempts": meta.recurrence + 1 }),
-      budget.refund(meta.recurrence > 0)
-    ))
-
-  /** One request with the current token, its answer read whole (bounded) or mapped to a typed error. */
-  const attempt = (request: HttpClientRequest.HttpClientRequest, endpoint: Metrics.Endpoint) =>
-    Effect.flatMap(credentials.get, (access) => {
-      if (!sendableToken.test(Redacted.value(access.token))) return Effect.fail(unsendableToken)
-      const sent = HttpClientRequest.bearerToken(request, access.token)
-      const exchange = http.execute(sent).pipe(
-        Effect.flatMap((response) =>
-          response.status === 200
-            ? Effect.zipLeft(readWhole(response, maxBodyBytes), succeeded)
-            : Effect.zipRight(annotateAttempt(response.status), fromApiResponse(response, makeScrub([access.token])))
-        )
-      )
-      return deadlines.limit(
-        exchange,
-        policy.timeout,
-        () => timedOut(sent, policy.timeout, "no complete answer from TextReveal")
-      ).pipe(
-        measured(endpoint),
-        Effect.catchAll((error) => failed(error, access))
-      )
-    })
-
-  const retrySchedule = (endpoint: Metrics.Endpoint) =>
-    RetryPolicy.schedule(
-      policy,
-      budget,
-      // A failure inside a span is wrapped (with the span) when it fails: verdicts are kept on the original.
-      (error: ApiError) => verdicts.get(Cause.originalError(error)),
-      (error) => error.message.slice(0, 200),
-      endpoint
-    )
-  const retrySchedules = {
-    download: retrySchedule("download"),
-    status: retrySchedule("status"),
-    tasks: retrySchedule("tasks")
-  }
-
-  /**
-   * The first attempt runs outside the retry machinery, so that a call that succeeds at once does not pay for
-   * it; its failure is replayed as the schedule's first input, so that the schedule counts every attempt.
-   */
-  const retrying = (request: HttpClientRequest.HttpClientRequest) => {
-    const endpoint = endpointOf(request.url)
-    return Effect.catchAll(attempt(request, endpoint), (first) => {
-      let replayed = false
-      const next = Effect.suspend(() => {
-        if (replayed) return attempt(request, endpoint)
-        replayed = true
-        return Effect.fail(first)
-      })
-      return Effect.retry(next, retrySchedules[endpoint])
-    })
-  }
-
-  const call = (
-    request: HttpClientRequest.HttpClientRequest
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> => {
-    const retried = retrying(request)
-    return options.deadline === undefined
-      ? retried
-      : withTimeout(
-        Duration.decode(options.deadline),
-        HttpClientRequest.make(request.method)(request.url),
-        "the call did not finish"
-      )(
-        retried
-      )
-  }
-
-  const configured = HttpClient.makeWith<never, never, ApiError, never>(
-    (request) => Effect.flatMap(request, call),
-    Effect.succeed
-  ).pipe(
     HttpClient.mapRequest(flow(
       HttpClientRequest.prependUrl(baseUrl),
       HttpClientRequest.acceptJson,
       HttpClientRequest.setHeader("user-agent", userAgent)
-    ))
+    )),
+    HttpClient.mapRequestEffect(withToken),
+    HttpClient.transform(answer),
+    HttpClient.retry(retrySchedule),
+    deadline === undefined
+      ? identity
+      : HttpClient.transformResponse(withTimeout(deadline, HttpClientRequest.get(baseUrl), "the call did not finish")),
+    options.transformClient ?? identity
   )
-  const client = options.transformClient === undefined ? configured : options.transformClient(configured)
 
   /** Runs a task call in its span, with the task id validated (and lower-cased) first. */
-  const withTaskId = <A>(name: string, taskId: string, f: (id: string) => Effect.Effect<A, ApiError>) =>
+  const withTaskId = <A>(method: string, taskId: string, f: (id: string) => Effect.Effect<A, ApiError>) =>
     Effect.withSpan(
       Effect.flatMap(
-        validateTaskId(taskId),
+        validateTaskId(taskId, method),
         (id) => Effect.zipRight(Effect.annotateCurrentSpan("textreveal.task_id", id), f(id))
       ),
-      name,
+      `TextRevealClient.${method}`,
       tracedCall
     )
 
   const getDownloadUrls = (taskId: string) =>
-    withTaskId("TextRevealClient.getDownloadUrls", taskId, (id) =>
+    withTaskId("getDownloadUrls", taskId, (id) =>
       client.get(`/tasks/${id}/download`).pipe(
         Effect.flatMap(decodeDownloadUrls),
         Effect.flatMap((urls) =>
@@ -375,37 +413,41 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       ))
 
   const getTaskStatus = (taskId: string) =>
-    withTaskId("TextRevealClient.getTaskStatus", taskId, (id) =>
+    withTaskId("getTaskStatus", taskId, (id) =>
       client.get(`/tasks/${id}/status`).pipe(
         Effect.flatMap(decodeStatus),
         Effect.map((body) => body.status)
       ))
 
-  const listPage = (query: Record<string, string>, cursor: string | undefined) =>
-    client.get("/tasks", { urlParams: cursor === undefined ? query : { ...query, search_after: cursor } }).pipe(
-      Effect.flatMap((response) =>
-        Effect.flatMap(decodeTaskList(response), (page) => {
-          if (!page.has_next || page.search_after === null) {
-            return Effect.succeed([page.data, Option.none<string>()] as const)
-          }
-          // A cursor that does not move would page forever.
-          return page.search_after === cursor
-            ? Effect.fail(decodeFailure(response, "TextReveal answered the same search_after cursor twice"))
-            : Effect.succeed([page.data, Option.some(page.search_after)] as const)
-        })
-      ),
-      Effect.withSpan("TextRevealClient.listTasks", tracedCall)
-    )
-
   const listTasks = (listOptions: ListTasksOptions = {}): Stream.Stream<Task.Task, ApiError> =>
     Stream.unwrap(
-      Effect.map(listQuery(listOptions), (query) =>
-        Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
-          Effect.map(listPage(query, cursor), ([tasks, next]) =>
-            [Chunk.unsafeFromArray(tasks), next] as const)))
+      Effect.map(listQuery(listOptions), ({ maxPages, query }) => {
+        // One listing's cursors, each with the page that gave it: a new map for each run of the stream.
+        const seen = new Map<string, number>()
+        return Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
+          client.get("/tasks", { urlParams: cursor === undefined ? query : { ...query, search_after: cursor } }).pipe(
+            Effect.flatMap((response) =>
+              Effect.flatMap(decodeTaskList(response), (page) => {
+                const pages = seen.size + 1
+                const step = Pagination.next({ seen, pages }, page, maxPages)
+                const tasks = Chunk.unsafeFromArray(page.data)
+                switch (step._tag) {
+                  case "Last":
+                    return Effect.succeed([tasks, Option.none<string>()] as const)
+                  case "Follow":
+                    seen.set(step.cursor, pages)
+                    return Effect.succeed([tasks, Option.some(step.cursor)] as const)
+                  default:
+                    return Effect.fail(decodeFailure(response, Pagination.describe(step)))
+                }
+              })
+            ),
+            Effect.withSpan("TextRevealClient.listTasks", tracedCall)
+          ))
+      })
     )
 
-  return TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks })
+  return TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks, client })
 })
 
 /**

@@ -23,8 +23,21 @@ const common = {
   /** The documented `reason`, or `"unknown"` when the body did not carry one. */
   reason: Schema.String,
   /** A short excerpt of a body that was not the documented JSON, for diagnosis. */
-  excerpt: Schema.optional(Schema.String)
+  excerpt: Schema.optional(Schema.String),
+  /**
+   * The call that failed: `getDownloadUrls`, `getTaskStatus` or `listTasks`, or `GET /path` for a request made
+   * through the service's `client`. Absent on errors of the token endpoint.
+   */
+  method: Schema.optional(Schema.String),
+  /** The task the call was about, when there is one. */
+  taskId: Schema.optional(Schema.String)
 }
+
+/**
+ * `true` when the API rejected a token that the credentials can replace: the client discarded it and repeats
+ * the call once with a new one.
+ */
+const renewable = Schema.optional(Schema.Boolean)
 
 /**
  * 400: the request or the task is invalid (a task that failed also answers 400). A task id that is not a
@@ -83,7 +96,7 @@ export const taskFailedReason = "task_failed"
  */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-textreveal/Unauthorized")(
   "Unauthorized",
-  { status: Schema.Number, ...common }
+  { status: Schema.Number, ...common, renewable }
 ) {}
 
 /**
@@ -94,7 +107,8 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-textr
  */
 export class Forbidden extends Schema.TaggedError<Forbidden>("effect-textreveal/Forbidden")("Forbidden", {
   status: Schema.Literal(403),
-  ...common
+  ...common,
+  renewable
 }) {}
 
 /**

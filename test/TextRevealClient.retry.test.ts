@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type Credentials, TextRevealClient } from "effect-textreveal"
+import { Credentials, TextRevealClient } from "effect-textreveal"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -31,6 +31,7 @@ import {
   tooMany,
   transport
 } from "./fixtures/fakeApi.js"
+import { after, issued as issuedToken, passwordLayer, successOf } from "./fixtures/tokenEndpoint.js"
 
 /** The call with its backoff jitter fixed: `Random.next` yields `r` (clamped to [0, 1]) every time. */
 const callWithJitter = <E = never>(
@@ -159,7 +160,7 @@ describe("retries", () => {
         if (error._tag !== "TooManyRequests") return
         assert.strictEqual(error.attempts, 9)
         assert.isUndefined(error.retryAfter)
-        assert.strictEqual(error.message, "You have too many exports in progress.")
+        assert.strictEqual(error.message, `You have too many exports in progress. (getDownloadUrls ${taskId})`)
       }))
 
     it.effect("with jitter at 0 nothing waits", () =>
@@ -328,14 +329,14 @@ describe("retries", () => {
               status: 500,
               reason: "transient",
               delay: "500ms",
-              failure: "TextReveal answered 500 with an empty body"
+              failure: `TextReveal answered 500 with an empty body (getDownloadUrls ${taskId})`
             },
             {
               attempt: 2,
               status: 429,
               reason: "rate_limited",
               delay: "7s",
-              failure: "You have too many exports in progress."
+              failure: `You have too many exports in progress. (getDownloadUrls ${taskId})`
             },
             {
               attempt: 3,
@@ -508,6 +509,103 @@ describe("retries", () => {
           capture.logs.filter((log) => log.level === "ERROR").map((log) => String(log.message)),
           ["TextReveal retry budget exhausted: not retrying"]
         )
+      }))
+  })
+
+  describe("a renewal is not a retry: the repeat after it is never refused by the budget nor spends it", () => {
+    it.effect("with an empty budget, a rejected token is still renewed and the call repeated", () =>
+      Effect.gen(function*() {
+        const credentials = fakeCredentials({ renewable: true })
+        const api = fakeApi(apiError(401, "unauthorized", "expired"), ok())
+        const exit = yield* runFor(getDownloadUrls(api, { retryBudget: { capacity: 0 } }, credentials.layer))
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.deepStrictEqual(credentials.invalidated, ["tok-1"])
+        assert.strictEqual(api.requests.length, 2)
+      }))
+
+    it.effect("the repeat spends nothing: a budget with room for one retry still pays for a 503 after it", () =>
+      Effect.gen(function*() {
+        const credentials = fakeCredentials({ renewable: true })
+        const api = fakeApi(apiError(401, "unauthorized", "expired"), text(503, ""), ok())
+        const exit = yield* runFor(
+          getDownloadUrls(api, { retryBudget: { capacity: 5, cost: 5 } }, credentials.layer)
+        )
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.strictEqual(api.requests.length, 3)
+      }))
+
+    /**
+     * The documented token endpoint issuing `tok-<n>` for its n-th request, each taking 2 s by TestClock, beside
+     * an API that accepts only the last token issued, until `revoke` rejects it too.
+     */
+    const revokingPeer = () => {
+      let issued = 0
+      let revoked = 0
+      const http = fakeHttp((request) => {
+        if (request.url === Credentials.defaultTokenUrl) {
+          issued++
+          return Effect.succeed(after("2 seconds", issuedToken(issued)))
+        }
+        const accepted = issued > revoked ? `Bearer tok-${issued}` : undefined
+        return Effect.succeed(
+          request.headers["authorization"] === accepted
+            ? ok(fileUrl("a.csv"))
+            : apiError(401, "unauthorized", "expired")
+        )
+      })
+      return {
+        http,
+        tokenRequests: () => http.requests.filter((r) => r.url === Credentials.defaultTokenUrl).length,
+        revoke: Effect.sync(() => {
+          revoked = issued
+        })
+      }
+    }
+
+    /** `callers` concurrent calls of one client (default options: the budget holds 100 retries), their exits. */
+    const wave = (callers: number) =>
+      Effect.flatMap(
+        TextRevealClient.TextRevealClient,
+        (client) =>
+          Effect.all(Array.from({ length: callers }, () => Effect.exit(client.getDownloadUrls(taskId))), {
+            concurrency: "unbounded"
+          })
+      )
+
+    it.effect("1000 concurrent callers on a revoked token, a token endpoint taking 2 s: 1000 succeed, one renewal", () =>
+      Effect.gen(function*() {
+        const peer = revokingPeer()
+        const exits = yield* runFor(
+          Effect.gen(function*() {
+            assert.strictEqual(
+              (yield* Effect.flatMap(TextRevealClient.TextRevealClient, (c) => c.getDownloadUrls(taskId))).length,
+              1
+            )
+            yield* peer.revoke
+            return yield* wave(1000)
+          }).pipe(Effect.provide(clientLayer(peer.http, {}, passwordLayer(peer.http))))
+        )
+        const results = successOf(exits)
+        assert.strictEqual(results.filter(Exit.isSuccess).length, 1000)
+        assert.strictEqual(peer.tokenRequests(), 2)
+      }))
+
+    it.effect("token rotation: 5 waves of 200 callers, the token revoked before each, 1000 of 1000 succeed", () =>
+      Effect.gen(function*() {
+        const peer = revokingPeer()
+        const exits = yield* runFor(
+          Effect.gen(function*() {
+            const all: Array<Exit.Exit<unknown, unknown>> = []
+            for (let round = 0; round < 5; round++) {
+              if (round > 0) yield* peer.revoke
+              all.push(...(yield* wave(200)))
+            }
+            return all
+          }).pipe(Effect.provide(clientLayer(peer.http, {}, passwordLayer(peer.http))))
+        )
+        const results = successOf(exits)
+        assert.strictEqual(results.filter(Exit.isSuccess).length, 1000)
+        assert.strictEqual(peer.tokenRequests(), 5)
       }))
   })
 

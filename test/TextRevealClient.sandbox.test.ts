@@ -36,6 +36,9 @@ import { createHash } from "node:crypto"
 import { assertNothingPrinted, failureOf } from "./fixtures/fakeApi.js"
 import { captureSpans, successOf } from "./fixtures/tokenEndpoint.js"
 
+/** A message of the API as an error of `getDownloadUrls` on task `id` says it: the call named at the end. */
+const named = (message: string, id: string) => `${message} (getDownloadUrls ${id})`
+
 // ---- fixtures
 
 /** The instants (by `Clock`) at which the client sent its requests, oldest first. */
@@ -211,7 +214,7 @@ layer(SandboxClient())("TextRevealClient against the sandbox: documented answers
       assert.isTrue(error.taskFailed)
       assert.isFalse(error.taskNotCompleted)
       assert.strictEqual(error.reason, "internal")
-      assert.strictEqual(error.message, "An error occured while processing the task.")
+      assert.strictEqual(error.message, named("An error occured while processing the task.", id))
       assert.deepStrictEqual(
         error.errors.map((e) => [e.field, e.reason]),
         [["task_id", "task_failed"]]
@@ -235,7 +238,7 @@ layer(SandboxClient())("TextRevealClient against the sandbox: documented answers
         assert.isTrue(error.taskNotCompleted)
         assert.isFalse(error.taskFailed)
         assert.strictEqual(error.reason, "invalid")
-        assert.strictEqual(error.message, `The task is not completed yet (status: ${status}).`)
+        assert.strictEqual(error.message, named(`The task is not completed yet (status: ${status}).`, id))
         assert.deepStrictEqual(error.errors.map((e) => [e.field, e.reason]), [["task_id", "task_not_completed"]])
         yield* TestClock.adjust("1 minute")
         assert.strictEqual((yield* getDownloadUrls(id)).length, 2)
@@ -262,7 +265,7 @@ layer(SandboxClient())("TextRevealClient against the sandbox: documented answers
       if (error._tag !== "NotFound") return
       assert.strictEqual(error.status, 404)
       assert.strictEqual(error.reason, "not_found")
-      assert.strictEqual(error.message, "The requested task does not exist or is not visible to you.")
+      assert.strictEqual(error.message, named("The requested task does not exist or is not visible to you.", id))
       assert.deepStrictEqual(yield* downloads(id), [[404, null]])
     }))
 
@@ -318,7 +321,7 @@ describe("TextRevealClient against the sandbox: tokens", () => {
       if (error._tag !== "Forbidden") return
       assert.strictEqual(error.status, 403)
       assert.strictEqual(error.reason, "forbidden")
-      assert.strictEqual(error.message, "Not authorized to access this resource")
+      assert.strictEqual(error.message, named("Not authorized to access this resource", id))
       assert.deepStrictEqual(yield* routes, ["token 200", "download 403"])
     }).pipe(Effect.provide(SandboxClient())))
 
@@ -431,11 +434,13 @@ describe("TextRevealClient against the sandbox: tokens", () => {
 
   it.effect("a fixed token the API does not know: Unauthorized 401, not retried", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(getDownloadUrls(yield* createTask()))
+      const id = yield* createTask()
+      const error = yield* Effect.flip(getDownloadUrls(id))
       assert.strictEqual(error._tag, "Unauthorized")
       if (error._tag !== "Unauthorized") return
       assert.strictEqual(error.status, 401)
-      assert.strictEqual(error.message, "invalid username or API key")
+      assert.strictEqual(error.message, named("invalid username or API key", id))
+      assert.isUndefined(error.renewable)
       assert.deepStrictEqual(yield* routes, ["download 401"])
     }).pipe(Effect.provide(HandWired(() => Credentials.layerToken(Redacted.make("sbx.made-up"))))))
 
@@ -494,7 +499,7 @@ layer(SandboxClient())("TextRevealClient against the sandbox: faults", (it) => {
         assert.strictEqual(error.status, 429)
         assert.strictEqual(error.attempts, attempts)
         assert.strictEqual(error.reason, "too_many_requests")
-        assert.strictEqual(error.message, "You have too many exports in progress.")
+        assert.strictEqual(error.message, named("You have too many exports in progress.", id))
         assert.isUndefined(error.retryAfter)
         assert.strictEqual(retries.length, attempts - 1)
         assert.strictEqual((yield* downloads(id)).length, attempts)
@@ -541,7 +546,7 @@ layer(SandboxClient())("TextRevealClient against the sandbox: faults", (it) => {
       assert.strictEqual(error.status, 500)
       assert.strictEqual(error.attempts, 4)
       assert.strictEqual(error.reason, "internal")
-      assert.strictEqual(error.message, "Internal server error")
+      assert.strictEqual(error.message, named("Internal server error", id))
       assert.deepStrictEqual(retries.map((r) => r.delay), ["500ms", "1s", "2s"])
       assert.deepStrictEqual(yield* sentAt(id), [0, 500, 1500, 3500])
     }))

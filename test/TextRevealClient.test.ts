@@ -45,6 +45,9 @@ const withClient = <A, E>(
 
 const packageVersion: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version
 
+/** A message of the API as an error of `getDownloadUrls` for the test task says it: the call named at the end. */
+const named = (message: string, method = "getDownloadUrls") => `${message} (${method} ${taskId})`
+
 /** No retry of any kind: each mapping test sends exactly one request. */
 const noRetry: TextRevealClient.Options = { retry: false, transientRetry: false }
 
@@ -158,7 +161,6 @@ describe("TextRevealClient.getDownloadUrls", () => {
       { name: "a relative URL", reply: ok("/exports/task=1/a.csv") },
       { name: "a non-http scheme", reply: ok("ftp://files.textreveal.com/exports/a.csv") },
       { name: "a javascript: URL", reply: ok("javascript:alert(1)") },
-      { name: "a URL without a file name", reply: ok("https://files.textreveal.com/exports/") },
       { name: "a non-string item", reply: json(200, [fileUrl("a.csv"), 42]) },
       { name: "an object instead of an array", reply: json(200, { urls: [fileUrl("a.csv")] }) },
       { name: "a bare string", reply: json(200, fileUrl("a.csv")) },
@@ -193,7 +195,9 @@ describe("TextRevealClient.getDownloadUrls", () => {
         assert.strictEqual(error._tag, "Invalid")
         if (error._tag !== "Invalid") return
         assert.strictEqual(error.status, 400)
-        assert.strictEqual(error.message, "The server returned an unexpected response")
+        assert.strictEqual(error.message, named("The server returned an unexpected response"))
+        assert.strictEqual(error.method, "getDownloadUrls")
+        assert.strictEqual(error.taskId, taskId)
         assert.strictEqual(error.reason, "invalid")
         assert.deepStrictEqual(error.errors.map((e) => ({ ...e })), [fieldError])
       }))
@@ -205,7 +209,7 @@ describe("TextRevealClient.getDownloadUrls", () => {
         assert.strictEqual(error._tag, "Invalid")
         if (error._tag !== "Invalid") return
         assert.strictEqual(error.reason, "quota_exceeded")
-        assert.strictEqual(error.message, "An error occured while processing the task.")
+        assert.strictEqual(error.message, named("An error occured while processing the task."))
         assert.deepStrictEqual(error.errors, [])
       }))
 
@@ -225,7 +229,9 @@ describe("TextRevealClient.getDownloadUrls", () => {
         assert.strictEqual(error._tag, tag)
         if (error._tag === "RequestError" || error._tag === "ResponseError") return assert.fail(error._tag)
         assert.strictEqual(error.status, status)
-        assert.strictEqual(error.message, message)
+        assert.strictEqual(error.message, named(message))
+        assert.strictEqual(error.method, "getDownloadUrls")
+        assert.strictEqual(error.taskId, taskId)
         assert.strictEqual(error.reason, reason)
         assert.isUndefined(error.excerpt)
         assert.strictEqual(api.requests.length, 1)
@@ -298,7 +304,7 @@ describe("TextRevealClient.getDownloadUrls", () => {
         const error = yield* Effect.flip(getDownloadUrls(api, noRetry))
         assert.strictEqual(error._tag, "Invalid")
         if (error._tag !== "Invalid") return
-        assert.strictEqual(error.message, "Bad request")
+        assert.strictEqual(error.message, named("Bad request"))
         assert.strictEqual(error.reason, "invalid")
       }))
 
@@ -541,7 +547,51 @@ describe("TextRevealClient.listTasks", () => {
       const api = fakeApi(page([1], "same"), page([2], "same"))
       const error = yield* Effect.flip(withClient(api, (c) => Stream.runDrain(c.listTasks())))
       assert.strictEqual(error._tag, "ResponseError")
-      assert.include(error.message, "same search_after cursor twice")
+      assert.include(error.message, "gave on page 2 the search_after cursor it had already given on page 1")
       assert.strictEqual(api.requests.length, 2)
+    }))
+
+  it.effect("a server alternating cursors A, B, A …: ends at the first cursor seen before, with a Decode error naming it", () =>
+    Effect.gen(function*() {
+      const api = fakeHttp((_request, n) => Effect.succeed(page([n % 100], n % 2 === 1 ? "A" : "B")))
+      // Bounded here so that an endless stream fails the test instead of hanging it.
+      const error = yield* Effect.flip(
+        withClient(api, (c) => Stream.runDrain(Stream.take(c.listTasks({ maxPages: 10_000 }), 1_000)))
+      )
+      assert.strictEqual(error._tag, "ResponseError")
+      if (error._tag !== "ResponseError") return
+      assert.strictEqual(error.reason, "Decode")
+      assert.include(error.message, "gave on page 3 the search_after cursor it had already given on page 1")
+      assert.strictEqual(api.requests.length, 3)
+    }))
+
+  it.effect("a server inventing cursors forever: maxPages ends the stream with a Decode error naming the bound", () =>
+    Effect.gen(function*() {
+      const api = fakeHttp((_request, n) => Effect.succeed(page([n % 100], `c${n}`)))
+      const error = yield* Effect.flip(
+        withClient(api, (c) => Stream.runDrain(Stream.take(c.listTasks({ maxPages: 5 }), 1_000)))
+      )
+      assert.strictEqual(error._tag, "ResponseError")
+      if (error._tag !== "ResponseError") return
+      assert.strictEqual(error.reason, "Decode")
+      assert.include(error.message, "more than 5 pages")
+      assert.strictEqual(api.requests.length, 5)
+    }))
+
+  it.effect("maxPages defaults to 10,000", () =>
+    Effect.gen(function*() {
+      // The last page says so after 10,001 pages: without the bound the listing would end normally.
+      const api = fakeHttp((_request, n) => Effect.succeed(page([], n > 10_000 ? null : `c${n}`)))
+      const error = yield* Effect.flip(withClient(api, (c) => Stream.runDrain(c.listTasks())))
+      assert.include(error.message, "more than 10000 pages")
+      assert.strictEqual(api.requests.length, 10_000)
+    }), 60_000)
+
+  it.effect("maxPages that is not a positive integer: Invalid before anything is sent", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(page([1], null))
+      const error = yield* Effect.flip(withClient(api, (c) => Stream.runDrain(c.listTasks({ maxPages: 0 }))))
+      assert.strictEqual(error._tag, "Invalid")
+      assert.strictEqual(api.requests.length, 0)
     }))
 })

@@ -9,6 +9,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { bin, build, cleanUp, type Env, type Result, run, sandboxEnv, sha256, start, tempDir } from "./fixtures/cli.js"
@@ -27,6 +29,24 @@ const withSandbox = <A, E>(
   )
 
 const unknownTask = "2f1a0c3e-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
+
+/**
+ * A server on 127.0.0.1 answering every request (token endpoint and API alike) with `answer()`, closed with the
+ * scope; gives its origin.
+ */
+const hostileServer = (answer: () => { readonly status: number; readonly body: string }) =>
+  Effect.acquireRelease(
+    Effect.async<http.Server>((resume) => {
+      const server = http.createServer((request, response) => {
+        request.resume()
+        const { body, status } = answer()
+        response.writeHead(status, { "content-type": body.startsWith("{") ? "application/json" : "text/html" })
+        response.end(body)
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
 
 const lines = (text: string) => text.split("\n").filter((line) => line !== "")
 
@@ -281,6 +301,62 @@ describe.concurrent("textreveal", () => {
           }
         }
       }), { password: "the-sandbox-s3cret-pa55" }))
+
+  it.live("a token endpoint echoing the password upper-cased, in any escape: exit 3, no secret printed in any case", () =>
+    Effect.gen(function*() {
+      const password = "Pa55/w0rd<of>&the-user"
+      const upper = password.toUpperCase()
+      const echoes = [
+        JSON.stringify({ error: "invalid_grant", error_description: `Wrong password ${upper}` }),
+        JSON.stringify({ error: "invalid_grant", error_description: `Wrong password ${upper}` }).replaceAll("/", "\\/"),
+        `<html><p>Wrong password ${
+          upper.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
+        }</p></html>`,
+        `Wrong password ${encodeURIComponent(upper)}`
+      ]
+      const results = yield* Effect.forEach(
+        echoes,
+        (body) =>
+          Effect.flatMap(
+            hostileServer(() => ({ status: 401, body })),
+            (server) =>
+              run(["status", unknownTask, "--verbose"], {
+                TEXTREVEAL_BASE_URL: `${server}/v3`,
+                TEXTREVEAL_TOKEN_URL: `${server}/oauth/token`,
+                TEXTREVEAL_USERNAME: "api-key-of-the-user",
+                TEXTREVEAL_PASSWORD: password
+              })
+          ),
+        { concurrency: "unbounded" }
+      )
+      for (const result of results) {
+        assertFailure(result, 3, /refused the credentials/)
+        const printed = (result.stdout + result.stderr).toLowerCase()
+        for (const secret of [password, "pa55", "w0rd", "api-key-of-the-user"]) {
+          assert.notInclude(printed, secret.toLowerCase())
+        }
+      }
+    }).pipe(Effect.scoped))
+
+  it.live("tasks from a server alternating its cursors A, B, A …: exit 8 naming the repeated cursor", () =>
+    Effect.gen(function*() {
+      let pages = 0
+      // After 1000 pages the server says it is done: a listing that does not stop at the repetition ends with 0.
+      const server = yield* hostileServer(() => {
+        pages++
+        const task = { id: unknownTask, status: "completed", description: `page ${pages}` }
+        const cursor = pages >= 1000 ? null : pages % 2 === 1 ? "A" : "B"
+        return {
+          status: 200,
+          body: JSON.stringify({ data: [task], size: 1, has_next: cursor !== null, count: 1, search_after: cursor })
+        }
+      })
+      const result = yield* run(["tasks"], { TEXTREVEAL_BASE_URL: `${server}/v3`, TEXTREVEAL_TOKEN: "tok-cli-cursor" })
+      assertExit(result, 8)
+      assert.match(result.stderr, /on page 3 the search_after cursor it had already given on page 1/)
+      assert.strictEqual(lines(result.stdout).length, 2)
+      assert.strictEqual(pages, 3)
+    }).pipe(Effect.scoped))
 
   it.live("NotFound and Forbidden exit 4", () =>
     withSandbox((sandbox, env) =>

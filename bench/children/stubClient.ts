@@ -1,6 +1,7 @@
 /**
  * A `TextRevealClient` whose task has the given files: the file benchmarks measure the file path, not the API.
  */
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,5 +23,10 @@ export const stubClient = (urls: ReadonlyArray<string>): TextRevealClient.Servic
           )
       ),
     getTaskStatus: () => Effect.succeed("completed" as const),
-    listTasks: () => Stream.empty
+    listTasks: () => Stream.empty,
+    // The file benchmarks make no request of the API's own.
+    client: HttpClient.makeWith<never, never, never, never>(
+      (request) => Effect.flatMap(request, (sent) => Effect.die(`stubClient makes no ${sent.method} ${sent.url}`)),
+      Effect.succeed
+    )
   })

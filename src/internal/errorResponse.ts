@@ -76,10 +76,35 @@ const readError = (response: HttpClientResponse.HttpClientResponse, scrub: Scrub
     }
   })
 
-const common = (readable: Readable) => ({
-  message: readable.message,
+/**
+ * The API call an answer belongs to: what its errors say about it, and whether a rejected token can be
+ * renewed for it.
+ *
+ * @internal
+ */
+export interface ApiCall {
+  /** `getDownloadUrls`, `getTaskStatus`, `listTasks`, or `GET /path` for another request. */
+  readonly method: string
+  readonly taskId: string | undefined
+  /** Whether a 401 rejects a token the credentials can replace. */
+  readonly renewable401: boolean
+  /** Whether a 403 may reject a token the credentials can replace (not one obtained for this very request). */
+  readonly renewable403: boolean
+}
+
+/**
+ * How an error names its call at the end of its message: `(getDownloadUrls f47ac10b-…)`.
+ *
+ * @internal
+ */
+export const callSuffix = (call: { readonly method: string; readonly taskId?: string | undefined }): string =>
+  ` (${call.method}${call.taskId === undefined ? "" : ` ${call.taskId}`})`
+
+const common = (readable: Readable, call?: ApiCall) => ({
+  message: call === undefined ? readable.message : `${readable.message}${callSuffix(call)}`,
   reason: readable.reason,
-  ...(readable.excerpt === undefined ? {} : { excerpt: readable.excerpt })
+  ...(readable.excerpt === undefined ? {} : { excerpt: readable.excerpt }),
+  ...(call === undefined ? {} : { method: call.method, ...(call.taskId === undefined ? {} : { taskId: call.taskId }) })
 })
 
 /** The request number of the current attempt, counted by the retry schedule: 1 for the first. */
@@ -90,20 +115,25 @@ const currentAttempt = Effect.map(Schedule.CurrentIterationMetadata, (meta) => m
  */
 const otherStatus = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  readable: Readable
+  readable: Readable,
+  call?: ApiCall
 ) {
   const status = response.status
   if (status === 429) {
     const retryAfter = parseRetryAfter(response.headers["retry-after"], yield* Clock.currentTimeMillis)
     return yield* new TextRevealError.TooManyRequests({
       status,
-      ...common(readable),
+      ...common(readable, call),
       attempts: yield* currentAttempt,
       ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
     })
   }
   if (status >= 500 && status <= 599) {
-    return yield* new TextRevealError.ServerError({ status, ...common(readable), attempts: yield* currentAttempt })
+    return yield* new TextRevealError.ServerError({
+      status,
+      ...common(readable, call),
+      attempts: yield* currentAttempt
+    })
   }
   return yield* new HttpClientError.ResponseError({
     request: response.request,
@@ -114,27 +144,37 @@ const otherStatus = Effect.fnUntraced(function*(
 })
 
 /**
- * Maps an API answer other than 200 to the typed error of its status. Statuses the API does not document
- * stay a `ResponseError` with reason `StatusCode`.
+ * Maps an API answer that is not a success to the typed error of its status, naming the call. A 401 (or a
+ * 403) that rejects a token the credentials can replace is marked `renewable`. Statuses the API does not
+ * document stay a `ResponseError` with reason `StatusCode`.
  *
  * @internal
  */
 export const fromApiResponse = Effect.fnUntraced(function*(
   response: HttpClientResponse.HttpClientResponse,
-  scrub: Scrub
+  scrub: Scrub,
+  call: ApiCall
 ) {
   const readable = yield* readError(response, scrub, "TextReveal")
   switch (response.status) {
     case 400:
-      return yield* new TextRevealError.Invalid({ status: 400, ...common(readable), errors: readable.errors })
+      return yield* new TextRevealError.Invalid({ status: 400, ...common(readable, call), errors: readable.errors })
     case 401:
-      return yield* new TextRevealError.Unauthorized({ status: 401, ...common(readable) })
+      return yield* new TextRevealError.Unauthorized({
+        status: 401,
+        ...common(readable, call),
+        ...(call.renewable401 ? { renewable: true } : {})
+      })
     case 403:
-      return yield* new TextRevealError.Forbidden({ status: 403, ...common(readable) })
+      return yield* new TextRevealError.Forbidden({
+        status: 403,
+        ...common(readable, call),
+        ...(call.renewable403 ? { renewable: true } : {})
+      })
     case 404:
-      return yield* new TextRevealError.NotFound({ status: 404, ...common(readable) })
+      return yield* new TextRevealError.NotFound({ status: 404, ...common(readable, call) })
     default:
-      return yield* otherStatus(response, readable)
+      return yield* otherStatus(response, readable, call)
   }
 })
 

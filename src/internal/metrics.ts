@@ -3,11 +3,12 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /**
- * Which request a metric counts: an API endpoint, the token endpoint, or a file of the file host.
+ * Which request a metric counts: an API endpoint (`other` for a request made through the client's `client`),
+ * the token endpoint, or a file of the file host.
  *
  * @internal
  */
-export type Endpoint = "download" | "status" | "tasks" | "token" | "file"
+export type Endpoint = "download" | "status" | "tasks" | "other" | "token" | "file"
 
 /**
  * Why a request was sent again.

@@ -19,7 +19,6 @@ import { fromTokenResponse } from "./errorResponse.js"
 import * as Metrics from "./metrics.js"
 import { redactError } from "./redact.js"
 import { readWhole } from "./responseBody.js"
-import * as RetryBudget from "./retryBudget.js"
 import * as RetryPolicy from "./retryPolicy.js"
 import { makeScrub } from "./secrets.js"
 import { withTimeout } from "./timeout.js"
@@ -141,13 +140,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const requestToken = Effect.retry(
     attempt,
-    RetryPolicy.schedule<Credentials.CredentialsError>(
+    RetryPolicy.schedule<Credentials.CredentialsError>({
       policy,
-      RetryBudget.unlimited,
-      RetryPolicy.verdictOf,
-      (error) => error.message.slice(0, 200),
-      "token"
-    )
+      verdictOf: (error) => RetryPolicy.verdictOf(error),
+      endpoint: "token"
+    })
   ).pipe(Effect.withSpan("Credentials.requestToken", { captureStackTrace: false }))
 
   const state = yield* SynchronizedRef.make<State>(empty)

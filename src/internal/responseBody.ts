@@ -111,7 +111,8 @@ export const readWhole = (
   const length = declaredLength(response)
   if (length !== undefined) {
     return length > limit
-      ? Effect.fail(tooLarge(response, limit))
+      // Starting to read the body and stopping ends it: the connection is released now, not when collected.
+      ? Effect.zipRight(Effect.ignore(Stream.runHead(response.stream)), Effect.fail(tooLarge(response, limit)))
       : Effect.as(Effect.mapError(response.text, (error) => broken(response, error.cause)), response)
   }
   return Effect.flatMap(streamPrefix(response, limit), ({ bytes, truncated }) =>

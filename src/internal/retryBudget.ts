@@ -9,10 +9,12 @@ import type * as Retry from "../Retry.js"
  * @internal
  */
 export interface RetryBudget {
-  /** Spends the cost of one retry (a timeout costs more); `false` when the bucket cannot pay it. */
-  readonly spend: (timedOut: boolean) => Effect.Effect<boolean>
-  /** Puts back what a success earns: the cost of the retry that succeeded, or 1 after no retry. */
-  readonly refund: (afterRetry: boolean) => Effect.Effect<void>
+  /** The price of one retry: `timeoutCost` after a timeout, else `cost`. */
+  readonly costOf: (timedOut: boolean) => number
+  /** Spends `price` tokens; `false` (and nothing spent) when the bucket cannot pay it. */
+  readonly spend: (price: number) => Effect.Effect<boolean>
+  /** Puts back what a successful call earns: what its retries spent, or 1 when they spent nothing. */
+  readonly refund: (spent: number) => Effect.Effect<void>
 }
 
 /** @internal */
@@ -21,17 +23,8 @@ export const make = (options: Retry.BudgetOptions = {}): Effect.Effect<RetryBudg
   const cost = options.cost ?? 5
   const timeoutCost = options.timeoutCost ?? 10
   return Effect.map(Ref.make(capacity), (tokens) => ({
-    spend: (timedOut) => {
-      const price = timedOut ? timeoutCost : cost
-      return Ref.modify(tokens, (left) => left >= price ? [true, left - price] : [false, left])
-    },
-    refund: (afterRetry) => Ref.update(tokens, (left) => Math.min(capacity, left + (afterRetry ? cost : 1)))
+    costOf: (timedOut) => timedOut ? timeoutCost : cost,
+    spend: (price) => Ref.modify(tokens, (left) => left >= price ? [true, left - price] : [false, left]),
+    refund: (spent) => Ref.update(tokens, (left) => Math.min(capacity, left + (spent > 0 ? spent : 1)))
   }))
 }
-
-/**
- * No budget: every retry the policy allows is made.
- *
- * @internal
- */
-export const unlimited: RetryBudget = { spend: () => Effect.succeed(true), refund: () => Effect.void }

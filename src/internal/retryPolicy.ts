@@ -1,3 +1,9 @@
+/**
+ * Retries: the policy resolved from the options, the verdict read from an error, the decision after each
+ * failure (a pure function of plain data), and the `Schedule` built from them.
+ *
+ * @internal
+ */
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -11,20 +17,38 @@ import * as Metrics from "./metrics.js"
 import type { RetryBudget } from "./retryBudget.js"
 
 /**
- * The retry options, resolved against their defaults.
+ * How failures are retried: each kind with its own count and backoff, and caps shared by all kinds. Any
+ * caller with its own numbers can fill it (see {@link fromTimes}).
  *
  * @internal
  */
-export interface Policy {
+export interface SchedulePolicy {
+  /** 429s: at most `times`; `Retry-After` honoured up to `maxRetryAfter`, else full-jitter backoff from `base`, at most `cap`. */
   readonly rateLimit: false | {
     readonly times: number
     readonly base: Duration.Duration
     readonly cap: Duration.Duration
     readonly maxRetryAfter: Duration.Duration
   }
-  readonly transient: false | { readonly times: number; readonly base: Duration.Duration }
+  /** 5xx, transport failures, timeouts: at most `times`, after `base` doubling (at most `cap`) plus 0-20%. */
+  readonly transient: false | {
+    readonly times: number
+    readonly base: Duration.Duration
+    readonly cap: Duration.Duration
+  }
+  /** Requests per call, every kind of retry and a repeat after a renewal included. */
   readonly maxAttempts: number
+  /** All waits of one call added up. */
   readonly maxRetryTime: Duration.Duration
+}
+
+/**
+ * The retry options of the client or the token endpoint, resolved against their defaults, with the time
+ * limit of one attempt.
+ *
+ * @internal
+ */
+export interface Policy extends SchedulePolicy {
   readonly timeout: Duration.Duration
 }
 
@@ -38,7 +62,8 @@ export const resolve = (options: Retry.Options): Policy => ({
   },
   transient: options.transientRetry === false ? false : {
     times: options.transientRetry?.times ?? 3,
-    base: Duration.decode(options.transientRetry?.base ?? Duration.millis(500))
+    base: Duration.decode(options.transientRetry?.base ?? Duration.millis(500)),
+    cap: Duration.infinity
   },
   maxAttempts: options.maxAttempts ?? 9,
   maxRetryTime: Duration.decode(options.maxRetryTime ?? Duration.minutes(5)),
@@ -46,8 +71,26 @@ export const resolve = (options: Retry.Options): Policy => ({
 })
 
 /**
+ * One count and one backoff for every kind of failure (`times` retries in all), as the file host's options
+ * say it: `{ times, base, cap, maxRetryAfter }`.
+ *
+ * @internal
+ */
+export const fromTimes = (options: {
+  readonly times: number
+  readonly base: Duration.Duration
+  readonly cap: Duration.Duration
+  readonly maxRetryAfter: Duration.Duration
+}): SchedulePolicy => ({
+  rateLimit: options,
+  transient: { times: options.times, base: options.base, cap: options.cap },
+  maxAttempts: options.times + 1,
+  maxRetryTime: Duration.infinity
+})
+
+/**
  * Why a failed attempt may be retried: rate limited (with the server's `Retry-After`, when sent), a
- * transient failure (5xx, transport, timeout), or a token the API rejected and that was renewed.
+ * transient failure (5xx, transport, timeout), or a token the API rejected that the credentials renew.
  *
  * @internal
  */
@@ -57,135 +100,110 @@ export type Verdict =
   | { readonly kind: "renewal"; readonly status: number }
 
 /**
- * One retry decided: which kind, after which attempt, the status that failed it and the wait before the
- * next attempt.
+ * What a call has used up so far: requests, time waited, retries of each kind, and retry-budget tokens spent.
  *
  * @internal
  */
-export interface Decision {
-  readonly kind: Verdict["kind"]
-  readonly attempt: number
-  readonly status: Verdict["status"]
-  readonly delay: Duration.Duration
-}
-
-type Step = Effect.Effect<readonly [State, Decision | undefined, ScheduleDecision.ScheduleDecision]>
-
-interface State {
+export interface State {
   readonly attempts: number
   readonly waitedMillis: number
   readonly rateLimited: number
   readonly transient: number
   readonly renewal: number
+  readonly spent: number
 }
 
-const initial: State = { attempts: 1, waitedMillis: 0, rateLimited: 0, transient: 0, renewal: 0 }
-
-/** Exponential: `base * 2^n`, at most `cap`. */
-const exponential = (base: Duration.Duration, n: number, cap?: Duration.Duration): number =>
-  Math.min(Duration.toMillis(base) * 2 ** n, cap === undefined ? Infinity : Duration.toMillis(cap))
+/** @internal */
+export const initial: State = { attempts: 1, waitedMillis: 0, rateLimited: 0, transient: 0, renewal: 0, spent: 0 }
 
 /**
- * The wait before the next attempt, always jittered so that callers told the same thing do not come back
- * in step: a `Retry-After` or a transient backoff gets a random 0-20% on top; a 429 without `Retry-After`
- * waits a uniform random part of its exponential bound (full jitter).
+ * What to do after a failed attempt. A `Retry` says whether the retry budget must pay for it: a repeat after
+ * a token renewal never does (it is single-flight, not a storm).
+ *
+ * @internal
  */
-const waitFor = (policy: Policy, verdict: Verdict, state: State): Effect.Effect<number | undefined> => {
+export type Step =
+  | { readonly _tag: "Stop" }
+  | {
+    readonly _tag: "Retry"
+    readonly kind: Verdict["kind"]
+    readonly status: Verdict["status"]
+    readonly delayMillis: number
+    readonly paid: boolean
+  }
+
+const stop: Step = { _tag: "Stop" }
+
+/** `base * 2^n`, at most `cap`, in milliseconds. */
+const exponential = (base: Duration.Duration, n: number, cap: Duration.Duration): number =>
+  Math.min(Duration.toMillis(base) * 2 ** n, Duration.toMillis(cap))
+
+/**
+ * The wait before the next attempt, always jittered by `random` (in [0, 1)) so that callers told the same
+ * thing do not come back in step: a `Retry-After` gets 0-20% on top (at least up to 100 ms); a transient
+ * backoff 0-20% on top; a 429 without `Retry-After` a uniform part of its exponential bound (full jitter).
+ * `undefined`: this kind may not be retried again.
+ */
+const delayOf = (policy: SchedulePolicy, verdict: Verdict, state: State, random: number): number | undefined => {
   switch (verdict.kind) {
     case "renewal":
-      return Effect.succeed(state.renewal < 1 ? 0 : undefined)
+      return state.renewal < 1 ? 0 : undefined
     case "rate_limited": {
       const rate = policy.rateLimit
-      if (rate === false || state.rateLimited >= rate.times) return Effect.succeed(undefined)
+      if (rate === false || state.rateLimited >= rate.times) return undefined
       if (verdict.retryAfter !== undefined) {
-        if (Duration.greaterThan(verdict.retryAfter, rate.maxRetryAfter)) return Effect.succeed(undefined)
+        if (Duration.greaterThan(verdict.retryAfter, rate.maxRetryAfter)) return undefined
         const wait = Duration.toMillis(verdict.retryAfter)
-        return Effect.map(Random.next, (r) => wait + Math.max(r * 0.2 * wait, r * 100))
+        return wait + Math.max(random * 0.2 * wait, random * 100)
       }
-      const bound = exponential(rate.base, state.rateLimited, rate.cap)
-      return Effect.map(Random.next, (r) => r * bound)
+      return random * exponential(rate.base, state.rateLimited, rate.cap)
     }
     case "transient": {
       const transient = policy.transient
-      if (transient === false || state.transient >= transient.times) return Effect.succeed(undefined)
-      const wait = exponential(transient.base, state.transient)
-      return Effect.map(Random.next, (r) => wait * (1 + 0.2 * r))
+      if (transient === false || state.transient >= transient.times) return undefined
+      return exponential(transient.base, state.transient, transient.cap) * (1 + 0.2 * random)
     }
   }
 }
 
-const counted = (state: State, verdict: Verdict, waited: number): State => ({
-  attempts: state.attempts + 1,
-  waitedMillis: state.waitedMillis + waited,
-  rateLimited: state.rateLimited + (verdict.kind === "rate_limited" ? 1 : 0),
-  transient: state.transient + (verdict.kind === "transient" ? 1 : 0),
-  renewal: state.renewal + (verdict.kind === "renewal" ? 1 : 0)
-})
-
 /**
- * The retry schedule of one call, fed with its errors. `verdictOf` says whether an error may be retried and
- * why; each kind has its own budget (429s, transient failures, one renewal), and all kinds share a cap on
- * the requests of the call (`maxAttempts`), on the time spent waiting (`maxRetryTime`) and the client's
- * retry budget. Each retry is logged at `WARN`; a retry refused by the budget at `ERROR`.
- *
- * The per-kind budgets are why this is one stateful step rather than a composition of `recurs`: a 503
- * between two 429s must count against the transient budget only.
+ * The decision after a failed attempt, from the policy, what the call has used up, the verdict on its error
+ * (`undefined`: final) and a random number in [0, 1) for the jitter. Pure.
  *
  * @internal
  */
-export const schedule = <E>(
-  policy: Policy,
-  budget: RetryBudget,
-  verdictOf: (error: E) => Verdict | undefined,
-  describe: (error: E) => string,
-  endpoint: Metrics.Endpoint
-): Schedule.Schedule<Decision | undefined, E> =>
-  Schedule.makeWithState<State, E, Decision | undefined>(initial, (now, error, state) => {
-    const done = Effect.succeed([state, undefined, ScheduleDecision.done] as const)
-    const verdict = verdictOf(error)
-    if (verdict === undefined || state.attempts >= policy.maxAttempts) return done
-    return Effect.flatMap(waitFor(policy, verdict, state), (wait) => {
-      if (wait === undefined || state.waitedMillis + wait > Duration.toMillis(policy.maxRetryTime)) return done
-      const millis = Math.round(wait)
-      return Effect.flatMap(budget.spend(verdict.status === "timeout"), (paid): Step => {
-        if (!paid) {
-          return Effect.logError("TextReveal retry budget exhausted: not retrying").pipe(
-            Effect.annotateLogs({ attempt: state.attempts, failure: describe(error) }),
-            Effect.zipRight(Metric.increment(Metrics.retryBudgetExhausted)),
-            Effect.zipRight(done)
-          )
-        }
-        const decision: Decision = {
-          kind: verdict.kind,
-          attempt: state.attempts,
-          status: verdict.status,
-          delay: Duration.millis(millis)
-        }
-        return Effect.as(
-          Effect.logWarning("TextReveal request failed, retrying").pipe(
-            Effect.zipRight(Metrics.recordRetry(endpoint, verdict.kind)),
-            Effect.annotateLogs({
-              attempt: decision.attempt,
-              status: decision.status,
-              reason: decision.kind,
-              failure: describe(error),
-              delay: Duration.format(decision.delay)
-            })
-          ),
-          [
-            counted(state, verdict, millis),
-            decision,
-            ScheduleDecision.continueWith(ScheduleInterval.after(now + millis))
-          ] as const
-        )
-      })
-    })
-  })
+export const decide = (
+  policy: SchedulePolicy,
+  state: State,
+  verdict: Verdict | undefined,
+  random: number
+): Step => {
+  if (verdict === undefined || state.attempts >= policy.maxAttempts) return stop
+  const delay = delayOf(policy, verdict, state, random)
+  if (delay === undefined) return stop
+  const delayMillis = Math.round(delay)
+  if (state.waitedMillis + delayMillis > Duration.toMillis(policy.maxRetryTime)) return stop
+  return { _tag: "Retry", kind: verdict.kind, status: verdict.status, delayMillis, paid: verdict.kind !== "renewal" }
+}
 
 /**
- * The verdict on an error of one attempt, whatever the endpoint: 429s are rate limited, 5xx, transport
- * failures and timeouts transient; everything else (4xx, decode failures, bodies over the limit, invalid
- * URLs) final.
+ * The state after a retry, `cost` being what the budget was paid for it.
+ *
+ * @internal
+ */
+export const advance = (state: State, step: Extract<Step, { _tag: "Retry" }>, cost: number): State => ({
+  attempts: state.attempts + 1,
+  waitedMillis: state.waitedMillis + step.delayMillis,
+  rateLimited: state.rateLimited + (step.kind === "rate_limited" ? 1 : 0),
+  transient: state.transient + (step.kind === "transient" ? 1 : 0),
+  renewal: state.renewal + (step.kind === "renewal" ? 1 : 0),
+  spent: state.spent + cost
+})
+
+/**
+ * The verdict on an error, read from the error itself: 429s are rate limited; 5xx, transport failures and
+ * timeouts transient (only when the request may be sent twice: `idempotent`); a 401/403 marked `renewable`
+ * is a renewal; everything else (4xx, decode failures, bodies over the limit, invalid URLs) final.
  *
  * @internal
  */
@@ -196,17 +214,89 @@ export const verdictOf = (
     readonly reason?: string
     readonly cause?: unknown
     readonly retryAfter?: Duration.Duration | undefined
-  }
+    readonly renewable?: boolean | undefined
+  },
+  idempotent = true
 ): Verdict | undefined => {
   switch (error._tag) {
     case "TooManyRequests":
       return { kind: "rate_limited", status: 429, retryAfter: error.retryAfter }
     case "ServerError":
-      return { kind: "transient", status: error.status ?? 500 }
+      return idempotent ? { kind: "transient", status: error.status ?? 500 } : undefined
     case "RequestError":
-      if (error.reason !== "Transport") return undefined
+      if (error.reason !== "Transport" || !idempotent) return undefined
       return { kind: "transient", status: Cause.isTimeoutException(error.cause) ? "timeout" : "transport" }
+    case "Unauthorized":
+    case "Forbidden":
+      return error.renewable === true ? { kind: "renewal", status: error.status ?? 401 } : undefined
     default:
       return undefined
   }
+}
+
+/**
+ * What the schedule needs besides the policy.
+ *
+ * @internal
+ */
+export interface ScheduleOptions<E> {
+  readonly policy: SchedulePolicy
+  /** The verdict on an error; `undefined` ends the call with it. */
+  readonly verdictOf: (error: E) => Verdict | undefined
+  /** A retry budget shared with other calls, asked before every paid retry. Default: none. */
+  readonly budget?: RetryBudget | undefined
+  /** Which endpoint the retries are counted under in the metrics (fixed, or read from the error). */
+  readonly endpoint: Metrics.Endpoint | ((error: E) => Metrics.Endpoint)
+  /** The error in the retry log line. Default: its `message`, cut to 200 characters. */
+  readonly describe?: ((error: E) => string) | undefined
+}
+
+const describeMessage = (error: unknown): string =>
+  String((error as { readonly message?: unknown } | null)?.message ?? error).slice(0, 200)
+
+/**
+ * The retry schedule of one call, fed with its errors: {@link decide} at each failure, then the budget asked
+ * for a paid retry. Each retry is logged at `WARN` (`attempt`, `status`, `reason`, `failure`, `delay`) and
+ * counted; a retry refused by the budget is logged at `ERROR`. Its output is the call's {@link State}, so that
+ * a success can give the budget back what the call spent (`Schedule.CurrentIterationMetadata`).
+ *
+ * @internal
+ */
+export const schedule = <E>(options: ScheduleOptions<E>): Schedule.Schedule<State, E> => {
+  const { budget, endpoint, policy } = options
+  const describe = options.describe ?? describeMessage
+  return Schedule.makeWithState<State, E, State>(initial, (now, error, state) => {
+    const done = Effect.succeed([state, state, ScheduleDecision.done] as const)
+    const verdict = options.verdictOf(error)
+    if (verdict === undefined) return done
+    return Effect.flatMap(Random.next, (random) => {
+      const step = decide(policy, state, verdict, random)
+      if (step._tag === "Stop") return done
+      const cost = step.paid && budget !== undefined ? budget.costOf(step.status === "timeout") : 0
+      const paid = cost === 0 ? Effect.succeed(true) : budget!.spend(cost)
+      return Effect.flatMap(paid, (ok) => {
+        if (!ok) {
+          return Effect.logError("TextReveal retry budget exhausted: not retrying").pipe(
+            Effect.annotateLogs({ attempt: state.attempts, failure: describe(error) }),
+            Effect.zipRight(Metric.increment(Metrics.retryBudgetExhausted)),
+            Effect.zipRight(done)
+          )
+        }
+        const next = advance(state, step, cost)
+        return Effect.logWarning("TextReveal request failed, retrying").pipe(
+          Effect.annotateLogs({
+            attempt: state.attempts,
+            status: step.status,
+            reason: step.kind,
+            failure: describe(error),
+            delay: Duration.format(Duration.millis(step.delayMillis))
+          }),
+          Effect.zipRight(Metrics.recordRetry(typeof endpoint === "function" ? endpoint(error) : endpoint, step.kind)),
+          Effect.as(
+            [next, next, ScheduleDecision.continueWith(ScheduleInterval.after(now + step.delayMillis))] as const
+          )
+        )
+      })
+    })
+  })
 }

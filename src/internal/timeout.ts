@@ -23,8 +23,9 @@ export const timedOut = (
   })
 
 /**
- * Bounds an exchange (request sent, body read) in time: past `duration` it is interrupted and fails with
- * {@link timedOut}.
+ * The one time limit of the library (an attempt, a call, a token request): past `duration` the effect is
+ * interrupted, which aborts its request and its body through the platform client's `AbortSignal`, and it
+ * fails with {@link timedOut}.
  *
  * @internal
  */
@@ -34,7 +35,4 @@ export const withTimeout = (
   what: string
 ) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | HttpClientError.RequestError, R> =>
-  Effect.raceFirst(
-    self,
-    Effect.zipRight(Effect.sleep(duration), Effect.failSync(() => timedOut(request, duration, what)))
-  )
+  Effect.timeoutFail(self, { duration, onTimeout: () => timedOut(request, duration, what) })

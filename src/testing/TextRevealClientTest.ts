@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
@@ -306,8 +307,23 @@ export const layer = (
         ))
       ))
 
+    // Requests of the client's own are not modelled: each is a NotFound naming it.
+    const client = HttpClient.makeWith<never, never, Failure, never>(
+      (request) =>
+        Effect.flatMap(request, (sent) =>
+          Effect.fail(
+            new TextRevealError.NotFound({
+              status: 404,
+              message: `TextRevealClientTest answers no ${sent.method} ${sent.url}`,
+              reason: "not_found",
+              method: `${sent.method} ${sent.url}`
+            })
+          )),
+      Effect.succeed
+    )
+
     return Context.make(
       TextRevealClient.TextRevealClient,
-      TextRevealClient.TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks })
+      TextRevealClient.TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks, client })
     ).pipe(Context.add(TextRevealClientTest, { calls: Effect.map(Ref.get(calls), Chunk.toReadonlyArray) }))
   }))
