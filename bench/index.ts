@@ -44,6 +44,7 @@ const benches: Array<Bench> = [
   { name: "getDownloadUrls", run: DownloadUrls.run },
   { name: "cold start", run: ColdStart.run },
   { name: "download", run: Download.run },
+  { name: "many files", run: async (options) => (await import("./manyFiles.js")).run(options) },
   { name: "gzip", run: async (options) => (await import("./gzipBomb.js")).run(options) },
   { name: "rows", run: (options) => Rows.run({ ...options, mib: rowsMiB }) }
 ]
