@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import { fileURLToPath } from "node:url"
 import * as undici from "undici"
 import { Credentials, TextRevealClient } from "../src/index.js"
+import * as CallOverhead from "./callOverhead.js"
 import { alternate, benchFile, log, ratioRow, type Row, startServer, stop, throughput } from "./lib.js"
 
 const taskId = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
@@ -90,6 +91,7 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
         }
       )
     }
+    rows.push(...(await CallOverhead.run(options)))
     return rows
   } finally {
     await runtime.dispose()

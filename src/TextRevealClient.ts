@@ -36,7 +36,7 @@ import { redactError } from "./internal/redact.js"
 import { mebibytes, readWhole } from "./internal/responseBody.js"
 import * as RetryBudget from "./internal/retryBudget.js"
 import * as RetryPolicy from "./internal/retryPolicy.js"
-import { makeScrub } from "./internal/secrets.js"
+import { makeScrub, type Scrub } from "./internal/secrets.js"
 import { withTimeout } from "./internal/timeout.js"
 import { validateTaskId } from "./internal/validateTaskId.js"
 import { userAgent } from "./internal/version.js"
@@ -284,6 +284,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const budget = options.retryBudget === false ? undefined : yield* RetryBudget.make(options.retryBudget)
   const maxBodyBytes = options.maxBodyBytes ?? mebibytes(8)
 
+  /**
+   * The scrub of a token, built on the failure path only (a pattern per token) and kept for the token in use:
+   * a success never pays for it.
+   */
+  let scrubbed: { readonly token: string; readonly scrub: Scrub } | undefined
+  const scrubOf = (token: Redacted.Redacted<string> | undefined): Scrub => {
+    if (token === undefined) return makeScrub([])
+    const value = Redacted.value(token)
+    if (scrubbed?.token !== value) scrubbed = { token: value, scrub: makeScrub([token]) }
+    return scrubbed.scrub
+  }
+
   /** The bearer step: the current token, checked to be sendable, remembered for the answer step. */
   const withToken = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(credentials.get, (access) =>
@@ -299,7 +311,6 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.withFiberRuntime((fiber) => {
       const access = fiber.getFiberRef(currentAccess)
       const token = access?.token
-      const scrub = makeScrub(token === undefined ? [] : [token])
       const call = callOf(request, baseUrl)
       // A 403 on a token obtained for this very request is a real refusal, not a token the API stopped accepting.
       const rejects403 = access !== undefined && !access.fresh
@@ -314,7 +325,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> =>
             response.status >= 200 && response.status < 300
               ? readWhole(response, maxBodyBytes)
-              : fromApiResponse(response, scrub, apiCall)
+              : fromApiResponse(response, scrubOf(token), apiCall)
           ),
           withTimeout(policy.timeout, request, "no complete answer from TextReveal"),
           Effect.onExit((exit) =>
@@ -334,7 +345,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             })
           ),
           Effect.catchAll((error): Effect.Effect<never, ApiError> => {
-            if (HttpClientError.isHttpClientError(error)) return Effect.fail(redactError(error, scrub))
+            if (HttpClientError.isHttpClientError(error)) return Effect.fail(redactError(error, scrubOf(token)))
             // A rejected token is discarded, so that no call is sent with it again (renewable or not).
             const rejected = (error._tag === "Unauthorized" && error.method !== undefined) ||
               (error._tag === "Forbidden" && rejects403)

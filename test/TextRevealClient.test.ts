@@ -551,31 +551,39 @@ describe("TextRevealClient.listTasks", () => {
       assert.strictEqual(api.requests.length, 2)
     }))
 
-  it.effect("a server alternating cursors A, B, A …: ends at the first cursor seen before, with a Decode error naming it", () =>
+  it.effect.each<{
+    readonly name: string
+    readonly cursor: (n: number) => string
+    readonly maxPages: number
+    readonly requests: number
+    readonly says: string
+  }>([
+    {
+      name: "a server alternating cursors A, B, A …: ends at the first cursor seen before",
+      cursor: (n) => n % 2 === 1 ? "A" : "B",
+      maxPages: 10_000,
+      requests: 3,
+      says: "gave on page 3 the search_after cursor it had already given on page 1"
+    },
+    {
+      name: "a server inventing cursors forever: ends past maxPages",
+      cursor: (n) => `c${n}`,
+      maxPages: 5,
+      requests: 5,
+      says: "more than 5 pages"
+    }
+  ])("$name, with a Decode error saying why", ({ cursor, maxPages, requests, says }) =>
     Effect.gen(function*() {
-      const api = fakeHttp((_request, n) => Effect.succeed(page([n % 100], n % 2 === 1 ? "A" : "B")))
+      const api = fakeHttp((_request, n) => Effect.succeed(page([n % 100], cursor(n))))
       // Bounded here so that an endless stream fails the test instead of hanging it.
       const error = yield* Effect.flip(
-        withClient(api, (c) => Stream.runDrain(Stream.take(c.listTasks({ maxPages: 10_000 }), 1_000)))
+        withClient(api, (c) => Stream.runDrain(Stream.take(c.listTasks({ maxPages }), 1_000)))
       )
       assert.strictEqual(error._tag, "ResponseError")
       if (error._tag !== "ResponseError") return
       assert.strictEqual(error.reason, "Decode")
-      assert.include(error.message, "gave on page 3 the search_after cursor it had already given on page 1")
-      assert.strictEqual(api.requests.length, 3)
-    }))
-
-  it.effect("a server inventing cursors forever: maxPages ends the stream with a Decode error naming the bound", () =>
-    Effect.gen(function*() {
-      const api = fakeHttp((_request, n) => Effect.succeed(page([n % 100], `c${n}`)))
-      const error = yield* Effect.flip(
-        withClient(api, (c) => Stream.runDrain(Stream.take(c.listTasks({ maxPages: 5 }), 1_000)))
-      )
-      assert.strictEqual(error._tag, "ResponseError")
-      if (error._tag !== "ResponseError") return
-      assert.strictEqual(error.reason, "Decode")
-      assert.include(error.message, "more than 5 pages")
-      assert.strictEqual(api.requests.length, 5)
+      assert.include(error.message, says)
+      assert.strictEqual(api.requests.length, requests)
     }))
 
   it.effect("maxPages defaults to 10,000", () =>

@@ -204,25 +204,24 @@ describe("RetryPolicy.verdictOf reads the error itself", () => {
 })
 
 describe("RetryPolicy.schedule", () => {
-  /** Runs `failures` through the schedule (no waits: jitter 0, no Retry-After) and gives the number of attempts. */
-  const attemptsOf = (
-    failures: ReadonlyArray<RetryPolicy.Verdict>,
-    budget?: RetryBudget.RetryBudget
-  ) =>
+  /** The schedule of the default policy with no waits (jitter 0, no Retry-After, a zero backoff), fed verdicts. */
+  const retried = <A>(effect: Effect.Effect<A, RetryPolicy.Verdict>, budget?: RetryBudget.RetryBudget) =>
+    effect.pipe(
+      Effect.retry(RetryPolicy.schedule<RetryPolicy.Verdict>({
+        policy: RetryPolicy.resolve({ transientRetry: { base: 0 } }),
+        verdictOf: (verdict) => verdict,
+        budget,
+        endpoint: "download"
+      })),
+      Effect.withRandom(Random.fixed([0]))
+    )
+
+  /** Runs `failures` through the schedule and gives the number of attempts. */
+  const attemptsOf = (failures: ReadonlyArray<RetryPolicy.Verdict>, budget?: RetryBudget.RetryBudget) =>
     Effect.gen(function*() {
       let n = 0
-      const exit = yield* Effect.exit(
-        Effect.suspend(() => Effect.fail(failures[Math.min(n++, failures.length - 1)]!)).pipe(
-          Effect.retry(RetryPolicy.schedule<RetryPolicy.Verdict>({
-            policy: RetryPolicy.resolve({ transientRetry: { base: 0 } }),
-            verdictOf: (verdict) => verdict,
-            budget,
-            endpoint: "download"
-          })),
-          Effect.withRandom(Random.fixed([0]))
-        )
-      )
-      assert.isTrue(Exit.isFailure(exit))
+      const failing = Effect.suspend(() => Effect.fail(failures[Math.min(n++, failures.length - 1)]!))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(retried(failing, budget))))
       return n
     })
 
@@ -244,19 +243,13 @@ describe("RetryPolicy.schedule", () => {
     Effect.gen(function*() {
       const budget = yield* RetryBudget.make({ capacity: 10, cost: 5 })
       let n = 0
-      const spent = yield* Effect.suspend(() =>
-        n++ < 2 ? Effect.fail(transient) : Effect.map(
-          Schedule.CurrentIterationMetadata,
-          (meta) => (meta.output as RetryPolicy.State).spent
-        )
-      ).pipe(
-        Effect.retry(RetryPolicy.schedule<RetryPolicy.Verdict>({
-          policy: RetryPolicy.resolve({ transientRetry: { base: 0 } }),
-          verdictOf: (verdict) => verdict,
-          budget,
-          endpoint: "download"
-        })),
-        Effect.withRandom(Random.fixed([0]))
+      const spent = yield* retried(
+        Effect.suspend(() =>
+          n++ < 2
+            ? Effect.fail(transient)
+            : Effect.map(Schedule.CurrentIterationMetadata, (meta) => (meta.output as RetryPolicy.State).spent)
+        ),
+        budget
       )
       assert.strictEqual(spent, 10)
     }))

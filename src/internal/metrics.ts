@@ -48,16 +48,32 @@ export const bytesDownloaded = Metric.counter("textreveal_bytes_downloaded_total
   incremental: true
 })
 
+/** Each tagged metric is built once (a key's hash is computed when it is made), then reused by every request. */
+const requestMetrics = new Map<string, readonly [Metric.Metric.Counter<number>, Metric.Metric.Histogram<number>]>()
+
+const requestMetricsOf = (endpoint: Endpoint, status: number | "transport" | "timeout") => {
+  const key = `${endpoint} ${status}`
+  let metrics = requestMetrics.get(key)
+  if (metrics === undefined) {
+    metrics = [
+      Metric.tagged(Metric.tagged(requests, "endpoint", endpoint), "status", String(status)),
+      Metric.tagged(requestDuration, "endpoint", endpoint)
+    ]
+    // Statuses come from servers: past a few hundred distinct ones, tagged metrics are built per request.
+    if (requestMetrics.size < 512) requestMetrics.set(key, metrics)
+  }
+  return metrics
+}
+
 /**
  * Counts one request that ended with `status` (or without an answer) after `millis`.
  *
  * @internal
  */
-export const recordRequest = (endpoint: Endpoint, status: number | "transport" | "timeout", millis: number) =>
-  Effect.zipRight(
-    Metric.increment(Metric.tagged(Metric.tagged(requests, "endpoint", endpoint), "status", String(status))),
-    Metric.update(Metric.tagged(requestDuration, "endpoint", endpoint), millis)
-  )
+export const recordRequest = (endpoint: Endpoint, status: number | "transport" | "timeout", millis: number) => {
+  const [counter, duration] = requestMetricsOf(endpoint, status)
+  return Effect.zipRight(Metric.increment(counter), Metric.update(duration, millis))
+}
 
 /**
  * Counts one retry.
