@@ -17,6 +17,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Csv from "./internal/taskResults/csv.js"
+import * as Deadline from "./internal/taskResults/deadline.js"
 import * as Download from "./internal/taskResults/download.js"
 import type * as Transfer from "./internal/taskResults/fileTransfer.js"
 import { maybeGunzip } from "./internal/taskResults/gzip.js"
@@ -56,15 +57,31 @@ export type DownloadError = Errors.DownloadError
  * - `"Transport"`: no answer from the file host (connection refused or reset before the headers, an
  *   invalid URL), after the retries.
  * - `"TooManyResumes"`: the body was cut short more than `maxResumes` times without a new byte in between.
- * - `"SizeMismatch"`: the host sent more bytes than it announced, or continued at the wrong byte.
+ * - `"SizeMismatch"`: the host sent more bytes than it announced (nothing past the announced length is
+ *   written), announced or sent more than `maxFileBytes`, or continued at the wrong byte.
  * - `"EntityChanged"`: the file changed on the host after some of its bytes had been handed to a stream
  *   (`files`, `rows`), which cannot take them back. (`download` starts such a file over instead.)
- * - `"Decompression"`: gzip data that is corrupt or truncated (`rows`).
+ * - `"Decompression"`: gzip data that is corrupt, truncated or followed by garbage: a body sent with
+ *   `Content-Encoding: gzip` (any call), or a `.gz` file (`rows`).
  *
  * @since 0.2.0
  * @category errors
  */
 export type DownloadErrorReason = Errors.DownloadErrorReason
+
+/**
+ * A `download`, `files` or `rows` call did not finish within its `deadline`.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export const DeadlineExceeded: typeof Errors.DeadlineExceeded = Errors.DeadlineExceeded
+
+/**
+ * @since 0.3.0
+ * @category errors
+ */
+export type DeadlineExceeded = Errors.DeadlineExceeded
 
 /**
  * The task ended in the `failed` state.
@@ -156,7 +173,7 @@ export interface Progress {
 export interface RemoteFile {
   /** The safe name of the file, as `download` would use on disk. */
   readonly fileName: string
-  readonly stream: Stream.Stream<Uint8Array, TextRevealClient.ApiError | DownloadError>
+  readonly stream: Stream.Stream<Uint8Array, TextRevealClient.ApiError | DownloadError | DeadlineExceeded>
 }
 
 /**
@@ -189,6 +206,38 @@ export interface Options {
   readonly maxResumes?: number | undefined
   /** A body that sends nothing for this long counts as dropped (and is resumed). Default: 60 seconds. */
   readonly idleTimeout?: Duration.DurationInput | undefined
+  /**
+   * The time the file host may take to answer a request with its headers; past it the request is a
+   * transient failure, retried as such. Default: 30 seconds.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * A body slower than `bytesPerSecond` averaged over `over` counts as dropped (and is resumed), in the
+   * manner of curl's `--speed-limit`/`--speed-time`; such drops never count as progress, so a trickle ends in
+   * `TooManyResumes`. `false` turns the rule off. Default: 1024 bytes per second over 60 seconds.
+   */
+  readonly lowSpeed?:
+    | false
+    | { readonly bytesPerSecond?: number | undefined; readonly over?: Duration.DurationInput | undefined }
+    | undefined
+  /**
+   * The largest file accepted, in bytes: a file announced larger, or a body without `Content-Length` that
+   * goes past it, is a `SizeMismatch`. Default: 64 GiB.
+   */
+  readonly maxFileBytes?: number | undefined
+}
+
+/**
+ * @since 0.3.0
+ * @category options
+ */
+export interface DeadlineOptions {
+  /**
+   * The longest the whole call may take, retries, resumes and refreshes included; past it the call fails
+   * with a `DeadlineExceeded`. Default: none (each request and body is bounded by `timeout`, `idleTimeout`,
+   * `lowSpeed` and the retries).
+   */
+  readonly deadline?: Duration.DurationInput | undefined
 }
 
 /**
@@ -206,7 +255,7 @@ export interface AwaitCompletionOptions {
  * @since 0.2.0
  * @category options
  */
-export interface DownloadOptions {
+export interface DownloadOptions extends DeadlineOptions {
   /** Where the files go; created when missing. */
   readonly directory: string
   /** Files fetched at once, at least 1. Default: 4. */
@@ -221,7 +270,7 @@ export interface DownloadOptions {
  * @since 0.2.0
  * @category options
  */
-export interface RowsOptions {
+export interface RowsOptions extends DeadlineOptions {
   /**
    * What to do with a record whose width differs from the header's, or that the schema refuses: `"fail"`
    * the stream with a `RowError`, or `"skip"` it. Malformed CSV (an unclosed quote) always fails. Default:
@@ -263,10 +312,16 @@ export interface Service {
     options: DownloadOptions
   ) => Effect.Effect<
     ReadonlyArray<DownloadedFile>,
-    TextRevealClient.ApiError | DownloadError | PlatformError.PlatformError
+    TextRevealClient.ApiError | DownloadError | DeadlineExceeded | PlatformError.PlatformError
   >
-  /** The task's files as streams of bytes, in URL order, without touching the disk. */
-  readonly files: (taskId: string) => Effect.Effect<ReadonlyArray<RemoteFile>, TextRevealClient.ApiError>
+  /**
+   * The task's files as streams of bytes, in URL order, without touching the disk. A body sent with
+   * `Content-Encoding: gzip` is decoded. The `deadline` counts from this call, for every stream.
+   */
+  readonly files: (
+    taskId: string,
+    options?: DeadlineOptions
+  ) => Effect.Effect<ReadonlyArray<RemoteFile>, TextRevealClient.ApiError>
   /**
    * The records of the task's CSV files, file after file in URL order, each keyed by its file's header (so
    * a changed column order changes nothing), decoded with `schema` when given. Gzip is undone.
@@ -275,8 +330,11 @@ export interface Service {
     <A, I extends Row>(
       taskId: string,
       options: RowsSchemaOptions<A, I>
-    ): Stream.Stream<A, TextRevealClient.ApiError | DownloadError | RowError>
-    (taskId: string, options?: RowsOptions): Stream.Stream<Row, TextRevealClient.ApiError | DownloadError | RowError>
+    ): Stream.Stream<A, TextRevealClient.ApiError | DownloadError | DeadlineExceeded | RowError>
+    (
+      taskId: string,
+      options?: RowsOptions
+    ): Stream.Stream<Row, TextRevealClient.ApiError | DownloadError | DeadlineExceeded | RowError>
   }
 }
 
@@ -323,11 +381,17 @@ export const make = (
       HttpClient.withTracerDisabledWhen(() => true),
       HttpClient.withTracerPropagation(false)
     )
+    const lowSpeed = options.lowSpeed === false ? undefined : {
+      bytesPerSecond: options.lowSpeed?.bytesPerSecond ?? 1024,
+      over: Duration.decode(options.lowSpeed?.over ?? Duration.seconds(60))
+    }
     const transfer: Omit<Transfer.Env, "urls"> = {
       http,
       policy: FileHostRetry.resolve(options.retry),
       maxResumes: options.maxResumes ?? 5,
-      idleTimeout: Duration.decode(options.idleTimeout ?? Duration.seconds(60))
+      maxFileBytes: options.maxFileBytes ?? 64 * 1024 ** 3,
+      timeout: Duration.decode(options.timeout ?? Duration.seconds(30)),
+      speed: { idle: Duration.decode(options.idleTimeout ?? Duration.seconds(60)), lowSpeed }
     }
 
     const awaitCompletion = Effect.fn("TaskResults.awaitCompletion")(
@@ -344,30 +408,33 @@ export const make = (
 
     const download = Effect.fn("TaskResults.download")(function*(taskId: string, downloadOptions: DownloadOptions) {
       yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
-      return yield* Download.download({ client, fs, path, transfer }, taskId, downloadOptions)
+      return yield* Download.download({ client, fs, path, transfer }, taskId, downloadOptions).pipe(
+        Deadline.effect(taskId, downloadOptions.deadline)
+      )
     })
 
-    const files = Effect.fn("TaskResults.files")(function*(taskId: string) {
+    const files = Effect.fn("TaskResults.files")(function*(taskId: string, filesOptions?: DeadlineOptions) {
       yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
+      const within = yield* Deadline.stream(taskId, filesOptions?.deadline)
       const urls = yield* client.getDownloadUrls(taskId)
       const env: Transfer.Env = { ...transfer, urls: yield* SignedUrls.make(client, taskId, urls) }
       return Names.assign(urls.map((url) => url.fileName)).map((slot): RemoteFile => ({
         fileName: slot.name,
-        stream: Remote.stream(env, slot)
+        stream: within(Remote.stream(env, slot))
       }))
     })
 
     const rows = <A, I extends Row>(
       taskId: string,
       rowsOptions?: RowsOptions & { readonly schema?: Schema.Schema<A, I> | undefined }
-    ): Stream.Stream<A, TextRevealClient.ApiError | DownloadError | RowError> => {
+    ): Stream.Stream<A, TextRevealClient.ApiError | DownloadError | DeadlineExceeded | RowError> => {
       const schema = rowsOptions?.schema
       const decode: Csv.Decode<A> | undefined = schema === undefined ? undefined : (() => {
         const decodeEither = ParseResult.decodeUnknownEither(schema)
         return (row: Row) => Either.mapLeft(decodeEither(row), issueMessage)
       })()
       const onInvalid = rowsOptions?.onInvalid ?? "fail"
-      return Stream.unwrap(Effect.map(files(taskId), Stream.fromIterable)).pipe(
+      return Stream.unwrap(Effect.map(files(taskId, { deadline: rowsOptions?.deadline }), Stream.fromIterable)).pipe(
         Stream.flatMap((file) =>
           file.stream.pipe(maybeGunzip(file.fileName), Csv.parse(file.fileName, decode, onInvalid))
         ),

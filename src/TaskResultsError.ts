@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 import * as Task from "./Task.js"
 
@@ -17,10 +18,12 @@ import * as Task from "./Task.js"
  * - `"Transport"`: no answer could be had from the file host (connection refused, reset before the headers,
  *   invalid URL), after the retries.
  * - `"TooManyResumes"`: the body was cut short more times than allowed without any new byte in between.
- * - `"SizeMismatch"`: the file host sent more bytes than it announced, or a range that does not fit.
+ * - `"SizeMismatch"`: the file host sent more bytes than it announced (or, announcing none, more than
+ *   `maxFileBytes`), or announced more than `maxFileBytes`.
  * - `"EntityChanged"`: the file changed on the host after some of its bytes had already been handed to a
  *   stream (`files`, `rows`), which cannot take them back.
- * - `"Decompression"`: a gzip body is corrupt or truncated.
+ * - `"Decompression"`: gzip data (a body sent with `Content-Encoding: gzip`, or a `.gz` file read as rows) is
+ *   corrupt, truncated or followed by garbage.
  *
  * @since 0.2.0
  */
@@ -82,6 +85,24 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("effect-textrev
 }) {
   override get message(): string {
     return `Task ${this.taskId} was not completed in time (last status: ${this.status ?? "none received"})`
+  }
+}
+
+/**
+ * A `download`, `files` or `rows` call did not finish within its `deadline`: whatever it was doing was
+ * interrupted (a download keeps its temporary files, to be continued by the next run).
+ *
+ * @since 0.3.0
+ */
+export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("effect-textreveal/DeadlineExceeded")(
+  "DeadlineExceeded",
+  {
+    taskId: Schema.String,
+    deadline: Schema.DurationFromSelf
+  }
+) {
+  override get message(): string {
+    return `Task ${this.taskId}: the results were not fetched within the deadline (${Duration.format(this.deadline)})`
   }
 }
 

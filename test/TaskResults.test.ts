@@ -4,6 +4,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -15,7 +16,6 @@ import { afterAll } from "vitest"
 import { DownloadUrl } from "../src/DownloadUrl.js"
 import * as TaskResults from "../src/TaskResults.js"
 import * as TextRevealError from "../src/TextRevealError.js"
-import { eventually } from "./fixtures/eventually.js"
 import {
   after,
   bytesOf,
@@ -56,7 +56,7 @@ const requests = (host: FileHost) =>
   host.seen.map((seen) => [seen.generation, seen.status, seen.headers["range"] ?? null])
 
 /** No timer can fire on its own in these: waits are driven by `TestClock`. */
-const noIdle: TaskResults.Options = { idleTimeout: "1 hour" }
+const noIdle: TaskResults.Options = { idleTimeout: "1 hour", lowSpeed: false }
 
 describe("TaskResults.download", () => {
   it.live("streams each file to disk with its sha256; plain GETs with no token, trace headers nor compression", () =>
@@ -177,7 +177,8 @@ describe("TaskResults.download", () => {
         )
         assert.deepInclude(error, { _tag: "DownloadError", reason: "TooManyResumes", fileName: "a.csv" })
         assert.strictEqual(host.seen.length, 1 + 3) // the first request, then 3 resumes
-        assert.deepStrictEqual(listing(directory), [".a.csv.part", ".textreveal-manifest.json"])
+        // No byte was had: nothing is left, not even an empty temporary file or a manifest.
+        assert.deepStrictEqual(listing(directory), [])
 
         // Four drops, each after new bytes: none counts.
         const progressing = yield* fileHost({
@@ -251,12 +252,14 @@ describe("TaskResults.download", () => {
           files: { "a.csv": { body, etag: "\"v1\"" } },
           plan: (_, n) => n === 0 ? hold(100_000, new Promise(() => {})) : serve
         })
+        // The first bytes reported: the body is being read, and watched from this instant of the test clock.
+        const reading = latch()
         const fiber = yield* withTaskResults(
           fakeClient({ host, listing: listOf("a.csv") }).client,
-          (s) => s.download(taskId, { directory: tempDir() }),
-          { idleTimeout: "10 seconds" }
+          (s) => s.download(taskId, { directory: tempDir(), onProgress: () => Effect.sync(() => reading.resolve()) }),
+          { idleTimeout: "10 seconds", lowSpeed: false }
         ).pipe(Effect.fork)
-        yield* eventually(Effect.map(TestClock.sleeps(), Chunk.isNonEmpty), "the body is watched")
+        yield* reading.await
         yield* TestClock.adjust("30 seconds")
         const [file] = yield* Fiber.join(fiber)
         assert.strictEqual(host.seen.length, 2)
@@ -346,10 +349,12 @@ describe("TaskResults.download", () => {
         })
         const host_ = host
         // Fresh URLs take a second to come: both files are refused before the first refresh is done.
-        const fake = fakeClient({ host, listing: listOf("a.csv", "b.csv"), refreshDelay: "1 second" })
+        const refreshing = latch()
+        const fake = fakeClient({ host, listing: listOf("a.csv", "b.csv"), refreshDelay: "1 second", refreshing })
         const fiber = yield* withTaskResults(fake.client, (s) => s.download(taskId, { directory: tempDir() }), noIdle)
           .pipe(Effect.fork)
-        yield* eventually(Effect.sync(() => host.seen.filter((seen) => seen.status === 403).length === 2), "two 403s")
+        // The refresh is under way (and sleeping its second): the other file's 403 joins it or finds it done.
+        yield* refreshing.await
         yield* TestClock.adjust("1 second")
         const files = yield* Fiber.join(fiber)
         assert.deepStrictEqual(files.map((file) => file.sha256), [sha256(a), sha256(b)])
@@ -392,11 +397,21 @@ describe("TaskResults.download", () => {
         })
         const host_ = host
         const fake = fakeClient({ host, listing: listOf("a.csv") })
+        // The retry is logged just before it sleeps.
+        const retrying = latch()
+        const logger = Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ message }) => {
+            if (String(message).includes("retrying")) retrying.resolve()
+          })
+        )
         const fiber = yield* withTaskResults(fake.client, (s) => s.download(taskId, { directory: tempDir() }), noIdle)
-          .pipe(Effect.fork)
-        // The wait of the retry is exactly the Retry-After.
-        yield* eventually(Effect.map(TestClock.sleeps(), Chunk.some((at) => at === 7000)), "the retry waits 7 s")
-        yield* TestClock.adjust("7 seconds")
+          .pipe(Effect.provide(logger), Effect.fork)
+        yield* retrying.await
+        // The wait of the retry is the Retry-After, and at most a fifth more (jitter).
+        const sleeps = yield* TestClock.sleeps()
+        assert.isTrue(Chunk.some(sleeps, (at) => at >= 7000 && at <= 8400), String(Chunk.toReadonlyArray(sleeps)))
+        yield* TestClock.adjust("8400 millis")
         const [file] = yield* Fiber.join(fiber)
         assert.deepStrictEqual(requests(host), [
           ["1", 200, null],
@@ -432,11 +447,13 @@ describe("TaskResults.download", () => {
 
     it.live("an API error while fetching fresh URLs fails the download with it, leaving only temporary files", () =>
       Effect.gen(function*() {
+        // The connection drops once the client has bytes of the file (it reports them).
+        const release = latch<"drop" | "finish">()
         const host = yield* fileHost({
           files: { "a.csv": { body: bytesOf(100_000), etag: "\"v\"" } },
           plan: (_, n) => {
             if (n === 0) host_.expire(1)
-            return dropAfter(10_000)
+            return hold(10_000, release.promise)
           }
         })
         const host_ = host
@@ -448,7 +465,10 @@ describe("TaskResults.download", () => {
         })
         const fake = fakeClient({ host, listing: listOf("a.csv"), failure: (call) => call === 1 ? tooMany : undefined })
         const directory = tempDir()
-        const error = yield* withTaskResults(fake.client, (s) => s.download(taskId, { directory })).pipe(Effect.flip)
+        const error = yield* withTaskResults(
+          fake.client,
+          (s) => s.download(taskId, { directory, onProgress: () => Effect.sync(() => release.resolve("drop")) })
+        ).pipe(Effect.flip)
         assert.deepInclude(error, { _tag: "TooManyRequests", status: 429, attempts: 9 })
         assert.deepStrictEqual(listing(directory), [".a.csv.part", ".textreveal-manifest.json"])
       }).pipe(Effect.scoped))
@@ -643,8 +663,8 @@ describe("TaskResults.download", () => {
 
     it.live("one failure stops the others and leaves only temporary files", () =>
       Effect.gen(function*() {
-        const bSent = latch()
-        const cSent = latch()
+        const bRead = latch()
+        const cRead = latch()
         const never = new Promise<"drop" | "finish">(() => {})
         const host = yield* fileHost({
           files: {
@@ -652,15 +672,22 @@ describe("TaskResults.download", () => {
             "b.csv": { body: bytesOf(300_000), etag: "\"b\"" },
             "c.csv": { body: bytesOf(300_000), etag: "\"c\"" }
           },
+          // a.csv fails once the client has bytes of b.csv and c.csv (it reports them).
           plan: (key) =>
             key === "a.csv"
-              ? after(Promise.all([bSent.promise, cSent.promise]), status(404))
-              : hold(100_000, never, key === "b.csv" ? bSent : cSent)
+              ? after(Promise.all([bRead.promise, cRead.promise]), status(404))
+              : hold(100_000, never)
         })
         const directory = tempDir()
+        const onProgress = (progress: TaskResults.Progress) =>
+          Effect.sync(() => {
+            if (progress.fileBytes === 0) return
+            if (progress.fileName === "b.csv") bRead.resolve()
+            if (progress.fileName === "c.csv") cRead.resolve()
+          })
         const error = yield* withTaskResults(
           fakeClient({ host, listing: listOf("a.csv", "b.csv", "c.csv") }).client,
-          (s) => s.download(taskId, { directory }).pipe(Effect.flip)
+          (s) => s.download(taskId, { directory, onProgress }).pipe(Effect.flip)
         )
         assert.deepInclude(error, { _tag: "DownloadError", reason: "Status", status: 404, fileName: "a.csv" })
         const left = listing(directory)

@@ -12,6 +12,7 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
+import * as zlib from "node:zlib"
 import { afterAll, beforeAll } from "vitest"
 import { bin, build, cleanUp, type Env, type Result, run, sandboxEnv, sha256, start, tempDir } from "./fixtures/cli.js"
 
@@ -429,6 +430,22 @@ describe.concurrent("textreveal", () => {
         assert.match(downloaded.stderr, /Run the same command again/)
         assert.deepStrictEqual(fs.readdirSync(out).filter((name) => !name.startsWith(".")), [])
         assertFailure(unreachable, 8, /could not get an answer from TextReveal/)
+      })
+    ))
+
+  it.live("corrupt gzip ends rows at once with exit 8, naming the file, in every output mode", () =>
+    withSandbox((sandbox, env) =>
+      Effect.gen(function*() {
+        const gzip = zlib.gzipSync("id,name\n1,a\n2,b\n")
+        // The CRC alone is wrong: every byte inflates, then the check fails.
+        gzip[gzip.length - 8]! ^= 0xff
+        const taskId = yield* sandbox.createTask({ files: [{ name: "bad.csv.gz", content: gzip }] })
+        const results = yield* Effect.all([
+          run(["rows", taskId], env),
+          run(["rows", taskId, "--json"], env),
+          run(["rows", taskId, "--format", "csv"], env)
+        ], { concurrency: "unbounded" })
+        for (const result of results) assertFailure(result, 8, /bad\.csv\.gz could not be downloaded: .*gzip/)
       })
     ))
 

@@ -184,6 +184,8 @@ export const describe = (error: unknown, context: Context = {}): Failure => {
       const fileName = field(error, "fileName", Predicate.isString) ?? "a file"
       return fail(ExitCode.Unavailable, `${fileName} could not be downloaded: ${messageOf(error)}`, resumeHint(context))
     }
+    case "DeadlineExceeded":
+      return fail(ExitCode.Unavailable, messageOf(error), resumeHint(context))
     case "TaskFailed":
       return taskFailed(context)
     case "WaitTimeout": {

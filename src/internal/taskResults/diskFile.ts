@@ -1,9 +1,13 @@
 import type * as PlatformError from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import { createHash, type Hash } from "node:crypto"
 import { DownloadError } from "../../TaskResultsError.js"
@@ -12,7 +16,8 @@ import * as Transfer from "./fileTransfer.js"
 import type { Manifest } from "./manifest.js"
 import type { Slot } from "./names.js"
 import type { FileProgress } from "./progress.js"
-import type { UrlState } from "./signedUrls.js"
+import * as SafeFile from "./safeFile.js"
+import type { Start } from "./transferRules.js"
 
 /** Bytes gathered before one write: few large writes are what makes the disk side fast. */
 const batchBytes = 4 * 1024 * 1024
@@ -28,11 +33,74 @@ export interface Target {
 }
 
 /**
- * Writes one file of a task to `target.temp`, hashing it on the way, and renames it to `target.final` once
- * every byte announced has arrived from one entity. `resume` continues a temporary file of an earlier run
- * (its bytes are hashed first). The manifest learns the entity before its bytes are written, and the
- * completed file after the rename. Bytes received when the download fails or is interrupted are written
- * before it ends: the next run continues from them.
+ * Bytes written in batches: one buffer is written while the other fills, so that the disk and the network
+ * overlap and no memory is allocated per batch. A write, once started, is finished (uninterruptible): the
+ * bytes on disk are always a prefix of the file.
+ */
+const batches = (file: SafeFile.Handle, scope: Scope.Scope) => {
+  let filling = Buffer.allocUnsafe(batchBytes)
+  let spare = Buffer.allocUnsafe(batchBytes)
+  let pending = 0
+  let writing: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
+
+  const settle = Effect.suspend(() => {
+    const fiber = writing
+    writing = undefined
+    return fiber === undefined ? Effect.void : Fiber.join(fiber)
+  })
+
+  const flush = Effect.suspend(() => {
+    if (pending === 0) return settle
+    const batch = filling.subarray(0, pending)
+    pending = 0
+    const next = spare
+    spare = filling
+    filling = next
+    return Effect.zipRight(
+      settle,
+      Effect.map(Effect.forkIn(Effect.uninterruptible(file.write(batch)), scope), (fiber) => {
+        writing = fiber
+      })
+    )
+  })
+
+  /** Copies `bytes` into the buffers; an effect only when one is full (rare: once per batch). */
+  const add = (bytes: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> => {
+    if (pending + bytes.length < batchBytes) {
+      filling.set(bytes, pending)
+      pending += bytes.length
+      return Effect.void
+    }
+    const take = batchBytes - pending
+    filling.set(bytes.subarray(0, take), pending)
+    pending = batchBytes
+    return take === bytes.length ? flush : Effect.zipRight(flush, Effect.suspend(() => add(bytes.subarray(take))))
+  }
+
+  /** Drops what was not written yet, and waits for the write under way. */
+  const discard = Effect.suspend(() => {
+    pending = 0
+    return settle
+  })
+
+  return { add, flush, discard, settle }
+}
+
+/**
+ * Whether the bytes of a failed transfer are worth keeping for the next run: some were written, they
+ * belong to an entity with a strong validator, and nothing says they are wrong.
+ */
+const resumable = (written: number, start: Start | undefined, error: unknown): boolean =>
+  written > 0 && start?.etag !== undefined && !start.etag.startsWith("W/") &&
+  !(error instanceof DownloadError && (error.reason === "SizeMismatch" || error.reason === "EntityChanged"))
+
+/**
+ * Writes one file of a task to `target.temp` (created exclusively, never through a link), hashing it on the
+ * way, and renames it to `target.final` once every byte announced has arrived from one entity. `resume`
+ * continues a temporary file of an earlier run (its bytes are hashed first); it must be a regular file, or
+ * the file starts over. The manifest learns the entity before its bytes are written, and the completed file
+ * after the rename. When the transfer fails or is interrupted, the bytes received are written and kept if
+ * the next run can continue from them, and removed otherwise.
  *
  * @internal
  */
@@ -40,148 +108,108 @@ export const write = (options: {
   readonly fs: FileSystem.FileSystem
   readonly env: Transfer.Env
   readonly slot: Slot
-  readonly url: UrlState
   readonly target: Target
-  readonly resume: Transfer.From | undefined
+  readonly resume: Start | undefined
   readonly manifest: Manifest
   readonly progress: FileProgress
 }): Effect.Effect<
   { readonly bytes: number; readonly sha256: string },
   DownloadError | TextRevealClient.ApiError | PlatformError.PlatformError
 > => {
-  const { env, fs, manifest, progress, resume, slot, target } = options
+  const { env, fs, manifest, progress, slot, target } = options
   return Effect.gen(function*() {
+    const resume = options.resume !== undefined && (yield* SafeFile.lstatKind(target.temp)) === "file"
+      ? options.resume
+      : undefined
     let hash: Hash = createHash("sha256")
-    if (resume !== undefined) {
-      yield* fs.stream(target.temp, { chunkSize: batchBytes }).pipe(
-        Stream.runForEach((bytes) => Effect.sync(() => hash.update(bytes)))
-      )
-    }
-    const from: Transfer.From = resume ?? { offset: 0, etag: undefined, size: undefined }
-    let written = from.offset
-    /** Bytes gathered in the buffer being filled, not yet written. */
-    let pendingBytes = 0
-    let etag = from.etag
-    let size = from.size
-    progress.size(size)
-    progress.add(written)
+    let written = 0
+    let last: Start | undefined = resume
 
     const result = yield* Effect.scoped(Effect.gen(function*() {
-      // Append mode: every write lands after the bytes before it, whatever happened to the fiber.
-      const file = yield* fs.open(target.temp, { flag: "a" })
-      const scope = yield* Effect.scope
-      if (resume === undefined) yield* file.truncate(0)
-
-      // Two buffers: one is written while the other fills, so that the disk and the network overlap, and
-      // no memory is allocated per batch. A write, once started, is finished (uninterruptible): the bytes on
-      // disk are always a prefix of the file, and a buffer is refilled only once its write is done.
-      let filling = Buffer.allocUnsafe(batchBytes)
-      let spare = Buffer.allocUnsafe(batchBytes)
-      let writing: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
-      const settle = Effect.suspend(() => {
-        const fiber = writing
-        writing = undefined
-        return fiber === undefined ? Effect.void : Fiber.join(fiber)
-      })
-      const flush = Effect.suspend(() => {
-        if (pendingBytes === 0) return settle
-        const batch = filling.subarray(0, pendingBytes)
-        written += pendingBytes
-        pendingBytes = 0
-        const next = spare
-        spare = filling
-        filling = next
-        return Effect.zipRight(
-          settle,
-          Effect.map(Effect.forkIn(Effect.uninterruptible(file.writeAll(batch)), scope), (fiber) => {
-            writing = fiber
-          })
+      const file = resume === undefined
+        ? yield* Effect.zipRight(SafeFile.remove(target.temp), SafeFile.openExclusive(target.temp))
+        : yield* SafeFile.openAppend(target.temp)
+      if (resume !== undefined) {
+        yield* fs.stream(target.temp, { chunkSize: batchBytes, bytesToRead: resume.offset }).pipe(
+          Stream.runForEach((bytes) =>
+            Effect.sync(() => {
+              hash.update(bytes)
+              written += bytes.length
+            })
+          )
         )
-      })
-
-      const start = Effect.fnUntraced(function*(event: Transfer.Start) {
-        if (event.offset === 0 && written + pendingBytes > 0) {
-          // Started over: the host ignored the range, or the file changed. Nothing kept counts.
-          pendingBytes = 0
-          written = 0
-          hash = createHash("sha256")
-          progress.restart()
-          yield* settle
-          yield* file.truncate(0)
-        } else if (event.offset !== written + pendingBytes) {
-          return yield* new DownloadError({
-            fileName: slot.name,
-            reason: "SizeMismatch",
-            message: `${slot.name}: the file host continued at byte ${event.offset}, not ${written + pendingBytes}`
-          })
-        }
-        progress.size(event.size)
-        if (event.etag !== etag || event.size !== size) {
-          etag = event.etag
-          size = event.size
-          yield* manifest.set({
-            name: slot.name,
-            source: slot.source,
-            state: "partial",
-            ...(etag === undefined ? {} : { etag }),
-            ...(size === undefined ? {} : { size })
-          })
-        }
-      })
-
-      /** Copies `bytes` from `at` into the buffers, writing each one that fills (rare: a chunk larger than one). */
-      const fill = (bytes: Uint8Array, at: number): Effect.Effect<void, PlatformError.PlatformError> => {
-        while (at < bytes.length) {
-          const take = Math.min(bytes.length - at, batchBytes - pendingBytes)
-          filling.set(take === bytes.length ? bytes : bytes.subarray(at, at + take), pendingBytes)
-          pendingBytes += take
-          at += take
-          if (pendingBytes === batchBytes) {
-            if (at === bytes.length) return flush
-            const rest = at
-            return Effect.zipRight(flush, Effect.suspend(() => fill(bytes, rest)))
-          }
-        }
-        return Effect.void
+        if (written !== resume.offset) yield* file.truncate(written)
       }
+      const from: Start = resume === undefined
+        ? { offset: 0, size: undefined, etag: undefined }
+        : { ...resume, offset: written }
+      progress.size(from.size)
+      progress.add(written)
+      const disk = batches(file, yield* Effect.scope)
 
-      // Synchronous for every chunk: hashed and copied into the buffer being filled; an Effect only when a
-      // buffer is full (a write to start, the one before to finish) or progress is due.
-      const onBytes = (chunk: Chunk.Chunk<Uint8Array>): Effect.Effect<void, PlatformError.PlatformError> => {
+      const onBytes = (chunk: Chunk.Chunk<Uint8Array>) => {
         let n = 0
-        let waits: Effect.Effect<void, PlatformError.PlatformError> | undefined
+        let waits: Effect.Effect<void, PlatformError.PlatformError> = Effect.void
         for (const bytes of chunk) {
           hash.update(bytes)
           n += bytes.length
-          if (waits === undefined && pendingBytes + bytes.length < batchBytes) {
-            filling.set(bytes, pendingBytes)
-            pendingBytes += bytes.length
-          } else if (waits === undefined) {
-            waits = fill(bytes, 0)
-          } else {
-            waits = Effect.zipRight(waits, Effect.suspend(() => fill(bytes, 0)))
-          }
+          const wait = disk.add(bytes)
+          if (wait !== Effect.void) waits = waits === Effect.void ? wait : Effect.zipRight(waits, wait)
         }
-        const advance = n > 0 ? progress.advance(n) : Effect.void
-        if (waits === undefined) return advance
-        return advance === Effect.void ? waits : Effect.zipRight(waits, advance)
+        written += n
+        return Effect.zipRight(waits, progress.advance(n))
       }
 
-      yield* Transfer.receive(env, slot, options.url, from, { start, bytes: onBytes }).pipe(
-        // The bytes received are the file's from `written` on whatever ended the transfer: keep them for the
-        // next run. A failure to write them is not this download's error (that one is already reported).
-        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.ignore(Effect.zipRight(flush, settle)))
+      const receiver: Transfer.Receiver<PlatformError.PlatformError | DownloadError> = (start) =>
+        Effect.gen(function*() {
+          if (start.offset === 0 && written > 0) {
+            // Started over: the host ignored the range, or the file changed. Nothing kept counts.
+            yield* disk.discard
+            yield* file.truncate(0)
+            written = 0
+            hash = createHash("sha256")
+            progress.restart()
+          } else if (start.offset !== written) {
+            return yield* new DownloadError({
+              fileName: slot.name,
+              reason: "SizeMismatch",
+              message: `${slot.name}: the file host continued at byte ${start.offset}, not ${written}`
+            })
+          }
+          progress.size(start.size)
+          if (start.etag !== last?.etag || start.size !== last?.size) {
+            yield* manifest.set({
+              name: slot.name,
+              source: slot.source,
+              state: "partial",
+              ...(start.etag === undefined ? {} : { etag: start.etag }),
+              ...(start.size === undefined ? {} : { size: start.size })
+            })
+          }
+          last = start
+          return Sink.forEachChunk(onBytes)
+        })
+
+      const state = yield* Transfer.transfer(env, slot, from, receiver).pipe(
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit) ? Effect.void : Effect.ignore(
+            resumable(written, last, Option.getOrUndefined(Cause.failureOption(exit.cause)))
+              ? Effect.zipRight(disk.flush, disk.settle)
+              : Effect.zipRight(disk.discard, SafeFile.remove(target.temp))
+          )
+        )
       )
-      yield* flush
-      yield* settle
-      if (size !== undefined && written !== size) {
+      yield* disk.flush
+      yield* disk.settle
+      if (state.size !== undefined && written !== state.size) {
+        yield* Effect.ignore(SafeFile.remove(target.temp))
         return yield* new DownloadError({
           fileName: slot.name,
           reason: "SizeMismatch",
-          message: `${slot.name}: ${written} bytes received of the ${size} announced`
+          message: `${slot.name}: ${written} bytes received of the ${state.size} announced`
         })
       }
-      return { bytes: written, sha256: hash.digest("hex") }
+      return { bytes: written, sha256: hash.digest("hex"), etag: last?.etag }
     }))
 
     yield* fs.rename(target.temp, target.final)
@@ -191,9 +219,9 @@ export const write = (options: {
       state: "complete",
       bytes: result.bytes,
       sha256: result.sha256,
-      ...(etag === undefined ? {} : { etag })
+      ...(result.etag === undefined ? {} : { etag: result.etag })
     })
     yield* progress.finish
-    return result
+    return { bytes: result.bytes, sha256: result.sha256 }
   })
 }

@@ -10,7 +10,9 @@ import type * as Transfer from "./fileTransfer.js"
 import * as Manifest from "./manifest.js"
 import * as Names from "./names.js"
 import * as Progress from "./progress.js"
+import * as SafeFile from "./safeFile.js"
 import * as SignedUrls from "./signedUrls.js"
+import type { Start } from "./transferRules.js"
 
 /**
  * What a download needs besides its options.
@@ -26,14 +28,30 @@ export interface Deps {
 
 /**
  * Checks that the directory can be written (creating it when missing) before anything is fetched: the
- * user's own mistake comes first, as a `PlatformError` naming the path.
+ * user's own mistake comes first, as a `PlatformError` naming the path. Gives whether it was created.
  */
 const prepare = Effect.fnUntraced(function*(fs: FileSystem.FileSystem, path: Path.Path, directory: string) {
+  const created = !(yield* fs.exists(directory))
   yield* fs.makeDirectory(directory, { recursive: true })
   const probe = path.join(directory, ".textreveal-write-check")
-  yield* fs.writeFileString(probe, "")
-  yield* fs.remove(probe)
+  yield* SafeFile.remove(probe)
+  yield* Effect.scoped(SafeFile.openExclusive(probe))
+  yield* SafeFile.remove(probe)
+  return created
 })
+
+/**
+ * After a failed download, removes what holds nothing: a manifest beside no file, and the directory when
+ * this download created it and it is left empty.
+ */
+const tidy = (fs: FileSystem.FileSystem, path: Path.Path, directory: string, created: boolean) =>
+  Effect.gen(function*() {
+    const bookkeeping = new Set([Names.manifest, Manifest.journalName])
+    const left = yield* fs.readDirectory(directory)
+    if (left.some((name) => !bookkeeping.has(name))) return
+    for (const name of left) yield* SafeFile.remove(path.join(directory, name))
+    if (created) yield* SafeFile.remove(directory)
+  })
 
 /**
  * Downloads every file of a task into a directory: see `TaskResults.Service.download`.
@@ -51,7 +69,7 @@ export const download = (
   Effect.gen(function*() {
     const { client, fs, path } = deps
     const directory = path.resolve(options.directory)
-    yield* prepare(fs, path, directory)
+    const created = yield* prepare(fs, path, directory)
     const manifest = yield* Manifest.load(fs, path, directory)
     const urls = yield* client.getDownloadUrls(taskId)
     const slots = Names.assign(urls.map((url) => url.fileName))
@@ -66,7 +84,8 @@ export const download = (
       const known = entry !== undefined && entry.source === slot.source ? entry : undefined
 
       if (known?.state === "complete" && known.bytes !== undefined && known.sha256 !== undefined) {
-        if ((yield* fs.exists(final)) && Number((yield* fs.stat(final)).size) === known.bytes) {
+        // Only a regular file counts: a link planted at the name is replaced by the download.
+        if ((yield* SafeFile.lstatKind(final)) === "file" && Number((yield* fs.stat(final)).size) === known.bytes) {
           progress.size(known.bytes)
           progress.add(known.bytes)
           yield* progress.finish
@@ -81,24 +100,15 @@ export const download = (
         }
       }
 
-      let resume: Transfer.From | undefined
-      if (known?.state === "partial" && known.etag !== undefined && (yield* fs.exists(temp))) {
+      let resume: Start | undefined
+      if (known?.state === "partial" && known.etag !== undefined && (yield* SafeFile.lstatKind(temp)) === "file") {
         const size = Number((yield* fs.stat(temp)).size)
         if (size > 0 && (known.size === undefined || size <= known.size)) {
           resume = { offset: size, etag: known.etag, size: known.size }
         }
       }
 
-      const written = yield* DiskFile.write({
-        fs,
-        env,
-        slot,
-        url: SignedUrls.initialState(),
-        target: { temp, final },
-        resume,
-        manifest,
-        progress
-      })
+      const written = yield* DiskFile.write({ fs, env, slot, target: { temp, final }, resume, manifest, progress })
       const file: DownloadedFile = {
         fileName: slot.name,
         path: final,
@@ -109,5 +119,8 @@ export const download = (
       return file
     })
 
-    return yield* Effect.forEach(slots, one, { concurrency: Math.max(1, Math.floor(options.concurrency ?? 4)) })
+    return yield* Effect.forEach(slots, one, { concurrency: Math.max(1, Math.floor(options.concurrency ?? 4)) }).pipe(
+      Effect.ensuring(Effect.ignore(manifest.compact)),
+      Effect.tapErrorCause(() => Effect.ignore(tidy(fs, path, directory, created)))
+    )
   })

@@ -47,8 +47,11 @@ export const make = (
   return (index) => {
     const fileName = names[index]!
     let last = Number.NEGATIVE_INFINITY
+    /** The file's bytes in the last report: the completion is reported once, not again by `finish`. */
+    let reported = -1
     const report = Effect.suspend(() => {
       const fileSize = sizes[index]
+      reported = bytes[index]!
       return onProgress({
         fileName,
         fileBytes: bytes[index]!,
@@ -84,7 +87,7 @@ export const make = (
           return report
         })
       },
-      finish: report
+      finish: Effect.suspend(() => reported === bytes[index] && reported === sizes[index] ? Effect.void : report)
     }
   }
 }

@@ -7,36 +7,21 @@ import * as Metrics from "../metrics.js"
 import { sanitize, type Slot } from "./names.js"
 
 /**
- * What one file knows of its URL: the generation of the list it came from, and whether it was fetched
- * afresh since the file last made progress (a second expiry then is final).
- *
- * @internal
- */
-export interface UrlState {
-  generation: number
-  refreshedWithoutProgress: boolean
-}
-
-/** @internal */
-export const initialState = (): UrlState => ({ generation: 0, refreshedWithoutProgress: false })
-
-/**
- * The signed URLs of one task, shared by its files: `current` gives a file's URL, fetching fresh URLs first
- * when it has expired by the clock; `refresh` fetches fresh URLs after the file host refused one. However
- * many files see the same expiry, the endpoint is asked once.
+ * The signed URLs of one task, shared by its files: `current` gives a file's URL from the newest list (and
+ * that list's generation), fetching fresh URLs first when it has expired by the clock; `refresh` fetches fresh
+ * URLs after the file host refused one of generation `generation`. However many files see the same expiry,
+ * the endpoint is asked once: a refusal of an older generation just moves on to the newest list.
  *
  * @internal
  */
 export interface SignedUrls {
   readonly current: (
-    slot: Slot,
-    state: UrlState
-  ) => Effect.Effect<DownloadUrl.DownloadUrl, TextRevealClient.ApiError | DownloadError>
-  readonly refresh: (
-    slot: Slot,
-    state: UrlState,
-    status?: number
-  ) => Effect.Effect<void, TextRevealClient.ApiError | DownloadError>
+    slot: Slot
+  ) => Effect.Effect<
+    { readonly url: DownloadUrl.DownloadUrl; readonly generation: number },
+    TextRevealClient.ApiError | DownloadError
+  >
+  readonly refresh: (slot: Slot, generation: number) => Effect.Effect<number, TextRevealClient.ApiError>
 }
 
 /** @internal */
@@ -65,47 +50,32 @@ export const make = (
       )
     }
 
-    const refresh = (slot: Slot, state: UrlState, status?: number) =>
-      Effect.suspend((): Effect.Effect<void, TextRevealClient.ApiError | DownloadError> => {
-        if (state.refreshedWithoutProgress) {
-          return Effect.fail(
-            new DownloadError({
-              fileName: slot.name,
-              reason: "Expired",
-              message: `${slot.name}: the file host refused a freshly signed URL as expired`,
-              ...(status === undefined ? {} : { status })
-            })
-          )
-        }
-        return lock.withPermits(1)(Effect.suspend(() => {
-          if (generation !== state.generation) return Effect.void
-          return Effect.map(
-            Effect.zipRight(Metrics.recordRetry("file", "url_refresh"), client.getDownloadUrls(taskId)),
-            (fresh) => {
-              urls = fresh
-              generation++
-            }
-          )
-        })).pipe(Effect.tap(() => {
-          state.generation = generation
-          state.refreshedWithoutProgress = true
-        }))
-      })
+    const refresh = (_slot: Slot, seen: number) =>
+      lock.withPermits(1)(Effect.suspend(() => {
+        if (generation !== seen) return Effect.succeed(generation)
+        return Effect.map(
+          Effect.zipRight(Metrics.recordRetry("file", "url_refresh"), client.getDownloadUrls(taskId)),
+          (fresh) => {
+            urls = fresh
+            return ++generation
+          }
+        )
+      }))
 
-    const current = Effect.fnUntraced(function*(slot: Slot, state: UrlState) {
-      if (state.generation !== generation) state.generation = generation
+    const current = Effect.fnUntraced(function*(slot: Slot) {
+      const seen = generation
       const url = yield* lookup(slot)
-      if (!url.isExpiredAt(yield* DateTime.now)) return url
-      yield* refresh(slot, state)
-      const fresh = yield* lookup(slot)
-      if (fresh.isExpiredAt(yield* DateTime.now)) {
+      if (!url.isExpiredAt(yield* DateTime.now)) return { url, generation: seen }
+      const fresh = yield* refresh(slot, seen)
+      const again = yield* lookup(slot)
+      if (again.isExpiredAt(yield* DateTime.now)) {
         return yield* new DownloadError({
           fileName: slot.name,
           reason: "Expired",
           message: `${slot.name}: fresh download URLs were already expired when received`
         })
       }
-      return fresh
+      return { url: again, generation: fresh }
     })
 
     return { current, refresh }

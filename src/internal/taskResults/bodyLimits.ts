@@ -1,0 +1,152 @@
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type { BodyEnd } from "./transferRules.js"
+
+/**
+ * A body stopped by one of its limits; the stream fails with it.
+ *
+ * @internal
+ */
+export class BodyStopped {
+  readonly _tag = "BodyStopped"
+  constructor(readonly end: Exclude<BodyEnd, "complete" | "dropped">) {}
+}
+
+const sizeOf = (chunk: Iterable<Uint8Array>): number => {
+  let n = 0
+  for (const bytes of chunk) n += bytes.length
+  return n
+}
+
+/**
+ * Counts a body's bytes against what was announced: past `expected` (or `limit` when nothing was announced)
+ * the stream fails with `overflow` before emitting the chunk that holds the extra byte; ended before
+ * `expected`, it fails with `short`.
+ *
+ * @internal
+ */
+export const bounded =
+  (expected: number | undefined, limit: number) =>
+  <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | BodyStopped, R> =>
+    Stream.suspend(() => {
+      const most = expected ?? limit
+      let count = 0
+      return self.pipe(
+        Stream.mapChunksEffect((chunk) => {
+          count += sizeOf(chunk)
+          return count > most ? Effect.fail(new BodyStopped("overflow")) : Effect.succeed(chunk)
+        }),
+        Stream.concat(Stream.suspend(() =>
+          expected !== undefined && count < expected ? Stream.fail(new BodyStopped("short")) : Stream.empty
+        ))
+      )
+    })
+
+/**
+ * The speed a body must keep: some byte every `idle`, and, when `lowSpeed` is set, at least `bytesPerSecond`
+ * averaged over any window of `over` (curl's `--speed-limit` / `--speed-time`).
+ *
+ * @internal
+ */
+export interface SpeedRules {
+  readonly idle: Duration.Duration
+  readonly lowSpeed: { readonly bytesPerSecond: number; readonly over: Duration.Duration } | undefined
+}
+
+/**
+ * The bytes received so far, read at an instant.
+ *
+ * @internal
+ */
+export interface Sample {
+  readonly at: number
+  readonly bytes: number
+}
+
+/**
+ * Whether a body breaks its speed rules, from samples of its byte count (oldest first, the first taken when
+ * its headers arrived, the last now): `idle` when the count has not moved for `idle`, `slow` when the bytes
+ * of the last `over` are fewer than `bytesPerSecond` allows.
+ *
+ * @internal
+ */
+export const verdict = (rules: SpeedRules, samples: ReadonlyArray<Sample>): "idle" | "slow" | undefined => {
+  const last = samples[samples.length - 1]
+  if (last === undefined) return undefined
+  let still = samples.length - 1
+  while (still > 0 && samples[still - 1]!.bytes === last.bytes) still--
+  if (last.at - samples[still]!.at >= Duration.toMillis(rules.idle)) return "idle"
+  if (rules.lowSpeed === undefined) return undefined
+  const over = Duration.toMillis(rules.lowSpeed.over)
+  // The newest sample at least `over` old: the window is judged only once it is full.
+  let from = -1
+  for (let i = samples.length - 1; i >= 0; i--) {
+    if (last.at - samples[i]!.at >= over) {
+      from = i
+      break
+    }
+  }
+  if (from === -1) return undefined
+  const window = samples[from]!
+  const seconds = (last.at - window.at) / 1000
+  return last.bytes - window.bytes < rules.lowSpeed.bytesPerSecond * seconds ? "slow" : undefined
+}
+
+/**
+ * The samples still needed to judge the next one: those within the longest window, and the newest one
+ * before it.
+ *
+ * @internal
+ */
+export const trim = (rules: SpeedRules, samples: ReadonlyArray<Sample>): ReadonlyArray<Sample> => {
+  const last = samples[samples.length - 1]
+  if (last === undefined) return samples
+  const span = Math.max(Duration.toMillis(rules.idle), rules.lowSpeed ? Duration.toMillis(rules.lowSpeed.over) : 0)
+  let first = 0
+  while (first + 1 < samples.length && last.at - samples[first + 1]!.at >= span) first++
+  return first === 0 ? samples : samples.slice(first)
+}
+
+/**
+ * How often the count is read: a tenth of the shortest window, so that a rule is noticed at most 10% late,
+ * at no cost per chunk.
+ *
+ * @internal
+ */
+export const tickOf = (rules: SpeedRules): Duration.Duration => {
+  const shortest = rules.lowSpeed === undefined
+    ? Duration.toMillis(rules.idle)
+    : Math.min(Duration.toMillis(rules.idle), Duration.toMillis(rules.lowSpeed.over))
+  return Duration.millis(Math.max(1, shortest / 10))
+}
+
+/**
+ * Enforces the speed rules on a body: its chunks are counted as they pass, and one fiber reads the count
+ * every tick and fails the stream with `idle` or `slow` (the request is then aborted by its scope).
+ *
+ * @internal
+ */
+export const watched =
+  (rules: SpeedRules) => <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | BodyStopped, R> =>
+    Stream.suspend(() => {
+      let bytes = 0
+      const watch = Effect.flatMap(Clock.currentTimeMillis, (start) => {
+        let samples: ReadonlyArray<Sample> = [{ at: start, bytes: 0 }]
+        const check = Effect.flatMap(Clock.currentTimeMillis, (at) => {
+          samples = trim(rules, [...samples, { at, bytes }])
+          const broken = verdict(rules, samples)
+          return broken === undefined ? Effect.void : Effect.fail(new BodyStopped(broken))
+        })
+        return Effect.repeat(check, Schedule.spaced(tickOf(rules)))
+      })
+      return self.pipe(
+        Stream.mapChunks((chunk) => {
+          bytes += sizeOf(chunk)
+          return chunk
+        }),
+        Stream.interruptWhen(watch)
+      )
+    })
