@@ -31,16 +31,23 @@ export const make = (
   initial: ReadonlyArray<DownloadUrl.DownloadUrl>
 ): Effect.Effect<SignedUrls> =>
   Effect.map(Effect.makeSemaphore(1), (lock) => {
+    /** The URLs of the newest list by sanitised name, in list order: built once per list, not per lookup. */
+    const index = (list: ReadonlyArray<DownloadUrl.DownloadUrl>) => {
+      const byName = new Map<string, Array<DownloadUrl.DownloadUrl>>()
+      for (const url of list) {
+        const name = sanitize(url.fileName)
+        const same = byName.get(name)
+        if (same === undefined) byName.set(name, [url])
+        else same.push(url)
+      }
+      return byName
+    }
     let generation = 0
-    let urls = initial
+    let urls = index(initial)
 
     const lookup = (slot: Slot) => {
-      let seen = 0
-      for (const url of urls) {
-        if (sanitize(url.fileName) !== slot.source) continue
-        if (seen === slot.occurrence) return Effect.succeed(url)
-        seen++
-      }
+      const url = urls.get(slot.source)?.[slot.occurrence]
+      if (url !== undefined) return Effect.succeed(url)
       return Effect.fail(
         new DownloadError({
           fileName: slot.name,
@@ -56,7 +63,7 @@ export const make = (
         return Effect.map(
           Effect.zipRight(Metrics.recordRetry("file", "url_refresh"), client.getDownloadUrls(taskId)),
           (fresh) => {
-            urls = fresh
+            urls = index(fresh)
             return ++generation
           }
         )
