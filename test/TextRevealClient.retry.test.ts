@@ -534,6 +534,17 @@ describe("retries", () => {
         assert.strictEqual(api.requests.length, 3)
       }))
 
+    it.effect("a token endpoint that keeps failing is retried by its own schedule only, not again by the call's", () =>
+      Effect.gen(function*() {
+        const http = fakeHttp((request) =>
+          Effect.succeed(request.url === Credentials.defaultTokenUrl ? text(503, "") : ok(fileUrl("a.csv")))
+        )
+        const error = failureOf(yield* runFor(getDownloadUrls(http, {}, passwordLayer(http))))
+        assert.strictEqual(error._tag, "ServerError")
+        // 1 + 3 transient retries of the token request; no API request, no second round of token requests.
+        assert.strictEqual(http.requests.length, 4)
+      }))
+
     /**
      * The documented token endpoint issuing `tok-<n>` for its n-th request, each taking 2 s by TestClock, beside
      * an API that accepts only the last token issued, until `revoke` rejects it too.

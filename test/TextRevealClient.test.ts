@@ -450,6 +450,53 @@ describe("TextRevealClient: mistakes refused with a clear error", () => {
     }))
 })
 
+describe("TextRevealClient.client: an endpoint the library does not model, through the same pipeline", () => {
+  const exportPath = "/universes/u1/entities/export"
+
+  it.effect("same base URL, token and headers; a 2xx comes back with its body read", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(json(200, { task_id: taskId }))
+      const body = yield* withClient(api, ({ client }) =>
+        Effect.flatMap(client.post(exportPath), (response) => response.json))
+      assert.deepStrictEqual(body, { task_id: taskId })
+      const [{ request, url }] = api.requests as [(typeof api.requests)[0]]
+      assert.strictEqual(url, `https://api.textreveal.com/v3${exportPath}`)
+      assert.strictEqual(request.method, "POST")
+      assert.strictEqual(request.headers["authorization"], `Bearer ${token}`)
+      assert.strictEqual(request.headers["accept"], "application/json")
+    }))
+
+  it.effect("another status is its typed error, naming the request", () =>
+    Effect.gen(function*() {
+      const api = fakeApi(apiError(404, "not_found", "no such universe"))
+      const error = yield* Effect.flip(withClient(api, ({ client }) => client.get("/universes/u1")))
+      assert.strictEqual(error._tag, "NotFound")
+      if (error._tag !== "NotFound") return
+      assert.strictEqual(error.method, "GET /universes/u1")
+      assert.strictEqual(error.message, "no such universe (GET /universes/u1)")
+    }))
+
+  it.effect("a GET is retried after a 503; a POST is not (the server may have acted on it), but is after a 429", () =>
+    Effect.gen(function*() {
+      const get = fakeApi(text(503, ""), json(200, {}))
+      assert.isTrue(Exit.isSuccess(yield* runFor(withClient(get, ({ client }) => client.get("/universes")))))
+      assert.strictEqual(get.requests.length, 2)
+
+      const post = fakeApi(text(503, ""), json(200, {}))
+      const error = failureOf(yield* runFor(withClient(post, ({ client }) => client.post(exportPath))))
+      assert.strictEqual(error._tag, "ServerError")
+      assert.strictEqual(post.requests.length, 1)
+
+      const dropped = fakeApi(transport, json(200, {}))
+      assert.isTrue(Exit.isFailure(yield* runFor(withClient(dropped, ({ client }) => client.post(exportPath)))))
+      assert.strictEqual(dropped.requests.length, 1)
+
+      const limited = fakeApi(tooMany("1"), json(200, {}))
+      assert.isTrue(Exit.isSuccess(yield* runFor(withClient(limited, ({ client }) => client.post(exportPath)))))
+      assert.strictEqual(limited.requests.length, 2)
+    }))
+})
+
 describe("TextRevealClient.getTaskStatus", () => {
   it.effect.each(["starting", "running", "failed", "completed"] as const)(
     "answers %s",
