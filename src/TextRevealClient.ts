@@ -174,26 +174,31 @@ const unsendableToken = new TextRevealError.Unauthorized({
  */
 const currentAccess = FiberRef.unsafeMake<Credentials.AccessToken | undefined>(undefined)
 
-/** Which call a request is, read from its path: its name in errors, its task and its endpoint in metrics. */
+/** Which call a request is, read from its path: its name in errors and its task. */
 interface Call {
   readonly method: string
   readonly taskId: string | undefined
-  readonly endpoint: Metrics.Endpoint
 }
 
 const taskPath = /\/tasks\/([^/]+)\/(download|status)$/
 
 const callOf = (request: HttpClientRequest.HttpClientRequest, baseUrl: string): Call => {
   const task = taskPath.exec(request.url)
-  if (task !== null) {
-    return task[2] === "download"
-      ? { method: "getDownloadUrls", taskId: task[1], endpoint: "download" }
-      : { method: "getTaskStatus", taskId: task[1], endpoint: "status" }
-  }
-  if (request.url.endsWith("/tasks")) return { method: "listTasks", taskId: undefined, endpoint: "tasks" }
+  if (task !== null) return { method: task[2] === "download" ? "getDownloadUrls" : "getTaskStatus", taskId: task[1] }
+  if (request.url.endsWith("/tasks")) return { method: "listTasks", taskId: undefined }
   const path = request.url.startsWith(baseUrl) ? request.url.slice(baseUrl.length) : request.url
-  return { method: `${request.method} ${path}`, taskId: undefined, endpoint: "other" }
+  return { method: `${request.method} ${path}`, taskId: undefined }
 }
+
+const endpoints: Readonly<Record<string, Metrics.Endpoint>> = {
+  getDownloadUrls: "download",
+  getTaskStatus: "status",
+  listTasks: "tasks"
+}
+
+/** The endpoint a call is counted under in the metrics. */
+const endpointOf = (method: string | undefined): Metrics.Endpoint =>
+  (method === undefined ? undefined : endpoints[method]) ?? "other"
 
 const idempotentMethods = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
@@ -333,7 +338,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
               const outcome = outcomeOf(exit)
               const meta = Context.get(fiber.currentContext, Schedule.CurrentIterationMetadata)
               const state = meta.output as RetryPolicy.State | undefined
-              return Metrics.recordRequest(call.endpoint, outcome, now - sentAt).pipe(
+              return Metrics.recordRequest(endpointOf(call.method), outcome, now - sentAt).pipe(
                 Effect.zipRight(Effect.annotateCurrentSpan({
                   "http.response.status_code": typeof outcome === "number" ? outcome : 0,
                   "textreveal.attempts": meta.recurrence + 1
@@ -366,23 +371,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     budget,
     verdictOf: (error) => fromApi(error) ? RetryPolicy.verdictOf(error, idempotent(error)) : undefined,
     endpoint: (error) =>
-      HttpClientError.isHttpClientError(error)
-        ? callOf(error.request, baseUrl).endpoint
-        : error.method === "getDownloadUrls"
-        ? "download"
-        : error.method === "getTaskStatus"
-        ? "status"
-        : error.method === "listTasks"
-        ? "tasks"
-        : "other"
+      endpointOf(HttpClientError.isHttpClientError(error) ? callOf(error.request, baseUrl).method : error.method)
   })
 
   const deadline = options.deadline === undefined ? undefined : Duration.decode(options.deadline)
 
   // The platform's own span would keep the request, token included, in its exit: the calls have their own.
   const client = (yield* HttpClient.HttpClient).pipe(
+    // With no span, the platform sends no trace context (traceparent, b3) either.
     HttpClient.withTracerDisabledWhen(() => true),
-    HttpClient.withTracerPropagation(false),
     HttpClient.mapRequest(flow(
       HttpClientRequest.prependUrl(baseUrl),
       HttpClientRequest.acceptJson,
