@@ -11,10 +11,8 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as nodePath from "node:path"
 import * as Zlib from "node:zlib"
-import { afterAll } from "vitest"
 import type * as TaskResults from "../src/TaskResults.js"
 import {
   after,
@@ -22,42 +20,29 @@ import {
   drip,
   endless,
   fakeClient,
-  type FileHost,
   fileHost,
   hold,
   httpWatchingBodies,
   latch,
+  listing,
   listOf,
   memoryHost,
+  read,
+  requests,
   send,
   serve,
   sha256,
+  tempDirs,
   withTaskResults
 } from "./fixtures/fileHost.js"
 
 const taskId = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
 
-const made: Array<string> = []
-const tempDir = () => {
-  const directory = fs.mkdtempSync(nodePath.join(os.tmpdir(), "taskresults-hostile-"))
-  made.push(directory)
-  return directory
-}
-afterAll(() => {
-  for (const directory of made) fs.rmSync(directory, { recursive: true, force: true })
-})
-
-const listing = (directory: string) => fs.readdirSync(directory).sort()
-
-const read = (path: string) => new Uint8Array(fs.readFileSync(path))
+const tempDir = tempDirs("taskresults-hostile-")
 
 const isLink = (path: string) => fs.lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false
 
 const isRegular = (path: string) => fs.lstatSync(path, { throwIfNoEntry: false })?.isFile() ?? false
-
-/** What the host saw: generation, status and range of each request, in order. */
-const requests = (host: FileHost) =>
-  host.seen.map((seen) => [seen.generation, seen.status, seen.headers["range"] ?? null])
 
 /** A promise that never settles: a host holding an answer or a body forever. */
 const never = new Promise<never>(() => {})

@@ -9,10 +9,8 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as nodePath from "node:path"
 import * as Zlib from "node:zlib"
-import { afterAll } from "vitest"
 import { DownloadUrl } from "../src/DownloadUrl.js"
 import * as TaskResults from "../src/TaskResults.js"
 import * as TextRevealError from "../src/TextRevealError.js"
@@ -22,38 +20,25 @@ import {
   dropAfter,
   expiredXml,
   fakeClient,
-  type FileHost,
   fileHost,
   hold,
   ignoreRange,
   latch,
+  listing,
   listOf,
+  read,
+  requests,
   serve,
   sha256,
   signatureSecret,
   status,
+  tempDirs,
   withTaskResults
 } from "./fixtures/fileHost.js"
 
 const taskId = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
 
-const made: Array<string> = []
-const tempDir = () => {
-  const directory = fs.mkdtempSync(nodePath.join(os.tmpdir(), "taskresults-"))
-  made.push(directory)
-  return directory
-}
-afterAll(() => {
-  for (const directory of made) fs.rmSync(directory, { recursive: true, force: true })
-})
-
-const listing = (directory: string) => fs.readdirSync(directory).sort()
-
-const read = (path: string) => new Uint8Array(fs.readFileSync(path))
-
-/** What the host saw: generation, status and range of each request, in order. */
-const requests = (host: FileHost) =>
-  host.seen.map((seen) => [seen.generation, seen.status, seen.headers["range"] ?? null])
+const tempDir = tempDirs("taskresults-")
 
 /** No timer can fire on its own in these: waits are driven by `TestClock`. */
 const noIdle: TaskResults.Options = { idleTimeout: "1 hour", lowSpeed: false }

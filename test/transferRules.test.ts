@@ -40,11 +40,22 @@ const summary = (decision: Rules.Decision) => {
   }
 }
 
+/** A row: its name, the state, what happened, the decision expected and, optionally, fields of the next state. */
+type Row = readonly [string, Rules.State, Rules.Outcome, ReturnType<typeof summary>, Partial<Rules.State>?]
+
+const specify = (table: ReadonlyArray<Row>) => {
+  for (const [name, state, outcome, expected, expectedState] of table) {
+    it(name, () => {
+      const [next, decision] = Rules.decide(limits, state, outcome)
+      assert.deepStrictEqual(summary(decision), expected)
+      if (expectedState !== undefined) assert.deepInclude(next, expectedState)
+    })
+  }
+}
+
 describe("transferRules.decide", () => {
   describe("answers", () => {
-    const table: ReadonlyArray<
-      readonly [string, Rules.State, Rules.Outcome, ReturnType<typeof summary>, Partial<Rules.State>?]
-    > = [
+    const table: ReadonlyArray<Row> = [
       [
         "200: the file from byte 0, its size from Content-Length, its strong ETag kept as the validator",
         fresh,
@@ -184,13 +195,7 @@ describe("transferRules.decide", () => {
         { _tag: "Retry", status: "timeout", reason: "Transport" }
       ]
     ]
-    for (const [name, state, outcome, expected, expectedState] of table) {
-      it(name, () => {
-        const [next, decision] = Rules.decide(limits, state, outcome)
-        assert.deepStrictEqual(summary(decision), expected)
-        if (expectedState !== undefined) assert.deepInclude(next, expectedState)
-      })
-    }
+    specify(table)
   })
 
   it("a Retry-After goes with the retry; the message of the last failure names the file and the status", () => {
@@ -203,9 +208,7 @@ describe("transferRules.decide", () => {
 
   describe("bodies", () => {
     const receiving: Rules.State = { ...partial, stalls: 1 }
-    const table: ReadonlyArray<
-      readonly [string, Rules.State, Rules.Outcome, ReturnType<typeof summary>, Partial<Rules.State>?]
-    > = [
+    const table: ReadonlyArray<Row> = [
       ["every byte announced: complete", receiving, ended("complete", 600), { _tag: "Complete" }, { offset: 1000 }],
       [
         "a drop after new bytes: continued, the count of drops without progress starts again",
@@ -269,13 +272,7 @@ describe("transferRules.decide", () => {
         { refreshed: false }
       ]
     ]
-    for (const [name, state, outcome, expected, expectedState] of table) {
-      it(name, () => {
-        const [next, decision] = Rules.decide(limits, state, outcome)
-        assert.deepStrictEqual(summary(decision), expected)
-        if (expectedState !== undefined) assert.deepInclude(next, expectedState)
-      })
-    }
+    specify(table)
   })
 
   describe("rangeOf: what the next request asks for", () => {
