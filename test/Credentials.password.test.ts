@@ -619,7 +619,7 @@ describe("Credentials.layerPassword: a token answer must be usable", () => {
   )
 })
 
-describe("Credentials.layerPassword: a hostile body gives a typed result, fast", () => {
+describe("Credentials.layerPassword: a hostile body gives a typed result and a bounded rendering", () => {
   const nestedArrays = `${"[".repeat(10_000)}${"]".repeat(10_000)}`
   const nestedObjects = `${"{\"error\":".repeat(10_000)}null${"}".repeat(10_000)}`
   const angles = "<".repeat(100 * 1024)
@@ -630,16 +630,13 @@ describe("Credentials.layerPassword: a hostile body gives a typed result, fast",
     { case: "401, JSON nested 10,000 deep", status: 401, body: nestedObjects, tag: "Unauthorized" },
     { case: "401, 100 KB of <", status: 401, body: angles, tag: "Unauthorized" },
     { case: "503, 100 KB of <", status: 503, body: angles, tag: "ServerError" }
-  ])("$case: $tag within a second", ({ body, status, tag }) =>
+  ])("$case: $tag, its renderings under 20,000 characters", ({ body, status, tag }) =>
     Effect.gen(function*() {
       const endpoint = tokenEndpoint({ script: [text(status, body, { "content-type": "application/json" })] })
       const credentials = yield* passwordCredentials(endpoint, { transientRetry: false })
-      const started = performance.now()
       const exit = yield* Effect.exit(credentials.get)
-      const elapsed = performance.now() - started
       assert.strictEqual(failureOf(exit)._tag, tag)
-      assert.isBelow(elapsed, 1_000, `took ${Math.round(elapsed)} ms`)
-      // The rendering of the failure is bounded too.
+      // Neither the body nor its nesting reaches the message: every rendering stays small.
       for (const rendering of printed(exit)) assert.isBelow(rendering.length, 20_000)
     }))
 })

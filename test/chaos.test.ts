@@ -44,9 +44,13 @@ describe("chaos run (reduced)", () => {
         assert.deepStrictEqual(report.defects, [], "defects")
         assert.deepStrictEqual(report.corrupt, [], "corrupt files under a final name")
         assert.deepStrictEqual(report.rows.misplaced, [], "records out of place")
-        assert.strictEqual(report.intact.length + report.notIntact.length, files.length)
+        // Seed 7 ends with all 9 files intact (up to 10 passes, each resuming the last); the floor leaves
+        // room for one file whose passes a starved machine spent on time limits.
+        assert.isAtLeast(report.intact.length, files.length - 1, `intact: ${report.intact.join(", ")}`)
         for (const file of report.notIntact) {
-          assert.isDefined(file.lastFailure, `${file.file} is neither intact nor named by a typed failure`)
+          const named = report.failures.filter((failure) => failure.file === file.file)
+          assert.isNotEmpty(named, `${file.file} is neither intact nor named by a failure`)
+          assert.include(["DownloadError", "RowError"], named.at(-1)!.tag, `${file.file}: ${file.lastFailure}`)
         }
         for (const failure of report.failures) {
           assert.notStrictEqual(failure.tag, "unknown", `an untyped failure: ${failure.why}`)

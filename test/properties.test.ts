@@ -455,7 +455,8 @@ describe("properties", () => {
           }
         }
       }),
-    { fastCheck: { numRuns: 200 } }
+    // About 10 ms a sample here: 100 samples take about a second, most of the limit is for a loaded machine.
+    { fastCheck: { numRuns: 100 }, timeout: 20_000 }
   )
 
   it.live.prop(
@@ -490,7 +491,7 @@ describe("properties", () => {
           assert.strictEqual(url.fileName === `file-${i + 1}`, !namesAFile(urls[i]!), `${of} at position ${i + 1}`)
         })
       }),
-    { fastCheck: { numRuns: 200 } }
+    { fastCheck: { numRuns: 100 }, timeout: 20_000 }
   )
 
   it.live.prop(
@@ -515,6 +516,7 @@ describe("properties", () => {
         if (Exit.isFailure(rows)) return assert.fail(`rows failed for ${where}:\n${Cause.pretty(rows.cause)}`)
         assert.deepStrictEqual(Chunk.toReadonlyArray(rows.value).map(entriesOf), written, where)
       }).pipe(Effect.scoped),
-    { fastCheck: { numRuns: 50 }, timeout: 30_000 }
+    // A file host per sample (about 100 ms each here): 15 samples, each up to 3 files of up to 12 pieces.
+    { fastCheck: { numRuns: 15 }, timeout: 20_000 }
   )
 })
