@@ -30,6 +30,8 @@ import * as DownloadUrl from "./DownloadUrl.js"
 import { parseBaseUrl } from "./internal/baseUrl.js"
 import { decodeFailure, decodeJson } from "./internal/decodeBody.js"
 import { type ApiCall, fromApiResponse } from "./internal/errorResponse.js"
+import * as ExportResource from "./internal/exportResource.js"
+import * as ExportSlot from "./internal/exportSlot.js"
 import * as Metrics from "./internal/metrics.js"
 import * as Pagination from "./internal/pagination.js"
 import { redactError } from "./internal/redact.js"
@@ -43,6 +45,7 @@ import { userAgent } from "./internal/version.js"
 import * as Wire from "./internal/wire.js"
 import type * as Retry from "./Retry.js"
 import * as Task from "./Task.js"
+import type * as TaskId from "./TaskId.js"
 import * as TextRevealError from "./TextRevealError.js"
 
 /**
@@ -118,6 +121,29 @@ export interface ListTasksOptions {
 }
 
 /**
+ * Options of {@link Service.startExport}.
+ *
+ * @since 0.4.0
+ * @category options
+ */
+export interface StartExportOptions {
+  /**
+   * How long to wait for the account's one export slot when another export holds it (a 429 "You have too
+   * many exports in progress."): the running export is found, waited for, and the request sent again.
+   * `false` fails at once with the `TooManyRequests` (`exportInProgress` true). Default: 2 hours.
+   */
+  readonly waitForSlot?: Duration.DurationInput | false | undefined
+}
+
+/**
+ * The default bound of the wait for the export slot.
+ *
+ * @since 0.4.0
+ * @category constants
+ */
+export const defaultWaitForSlot: Duration.Duration = Duration.hours(2)
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -135,6 +161,21 @@ export interface Service {
    * gave before, or more than `maxPages` pages, ends the stream with a `ResponseError` (`Decode`).
    */
   readonly listTasks: (options?: ListTasksOptions) => Stream.Stream<Task.Task, ApiError>
+  /**
+   * `POST /<resource>/export` with `body` as JSON (`{}` when absent): starts an export task and gives its id
+   * (lower case). `resource` is the path between `/v3/` and `/export`, e.g. `universes/<id>/entities`; a bad
+   * one fails with `Invalid` (field `resource`), a body that is not JSON with `Invalid` (field `body`), before
+   * anything is sent. A 5xx or a 429 is retried; a transport failure or a timeout after the request was sent
+   * is not (the export may have started). When another export holds the account's slot, it waits for it
+   * (see {@link StartExportOptions.waitForSlot}).
+   *
+   * @since 0.4.0
+   */
+  readonly startExport: (
+    resource: string,
+    body?: Readonly<Record<string, unknown>> | undefined,
+    options?: StartExportOptions | undefined
+  ) => Effect.Effect<TaskId.TaskId, ApiError>
   /**
    * The configured `HttpClient` the methods use: base URL, `Accept`, `User-Agent`, the bearer token (renewed
    * when rejected), a time limit per attempt, bounded bodies, statuses mapped to the typed errors, retries,
@@ -174,6 +215,9 @@ const unsendableToken = new TextRevealError.Unauthorized({
  */
 const currentAccess = FiberRef.unsafeMake<Credentials.AccessToken | undefined>(undefined)
 
+/** Set by `startExport` around its request: the pipeline then names the call `startExport`. */
+const currentExport = FiberRef.unsafeMake(false)
+
 /** Which call a request is, read from its path: its name in errors and its task. */
 interface Call {
   readonly method: string
@@ -182,7 +226,8 @@ interface Call {
 
 const taskPath = /\/tasks\/([^/]+)\/(download|status)$/
 
-const callOf = (request: HttpClientRequest.HttpClientRequest, baseUrl: string): Call => {
+const callOf = (request: HttpClientRequest.HttpClientRequest, baseUrl: string, exporting = false): Call => {
+  if (exporting) return { method: TextRevealError.exportMethod, taskId: undefined }
   const task = taskPath.exec(request.url)
   if (task !== null) return { method: task[2] === "download" ? "getDownloadUrls" : "getTaskStatus", taskId: task[1] }
   if (request.url.endsWith("/tasks")) return { method: "listTasks", taskId: undefined }
@@ -193,7 +238,8 @@ const callOf = (request: HttpClientRequest.HttpClientRequest, baseUrl: string): 
 const endpoints: Readonly<Record<string, Metrics.Endpoint>> = {
   getDownloadUrls: "download",
   getTaskStatus: "status",
-  listTasks: "tasks"
+  listTasks: "tasks",
+  [TextRevealError.exportMethod]: "export"
 }
 
 /** The endpoint a call is counted under in the metrics. */
@@ -203,8 +249,9 @@ const endpointOf = (method: string | undefined): Metrics.Endpoint =>
 const idempotentMethods = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
 /**
- * Whether the request an error answers may be sent twice. Every method of the service is a GET; a request
- * made through `client` is named `METHOD /path` in its errors.
+ * Whether the request an error answers may be sent twice after a 5xx. Every method of the service is a GET
+ * but `startExport`, whose 5xx answers are retried (a transport failure or a timeout is not: see
+ * `verdictOn`); a request made through `client` is named `METHOD /path` in its errors.
  */
 const idempotent = (error: ApiError): boolean => {
   if (HttpClientError.isHttpClientError(error)) return idempotentMethods.has(error.request.method)
@@ -272,6 +319,8 @@ const listQuery = (
 const decodeDownloadUrls = decodeJson(Wire.DownloadUrlsBody, "a JSON array of signed http(s) file URLs")
 const decodeStatus = decodeJson(Wire.StatusBody, "{ status: starting | running | failed | completed }")
 const decodeTaskList = decodeJson(Wire.TaskListBody, "a page of tasks { data, size, has_next, count, search_after }")
+const decodeExportStarted = decodeJson(Wire.ExportStartedBody, "{ task_id: <uuid> }")
+const encodeExportBody = HttpClientRequest.schemaBodyJson(Wire.ExportRequestBody)
 
 /**
  * Builds the service from an `HttpClient` and `Credentials`. The `HttpClient` is transformed once, here: base
@@ -316,7 +365,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.withFiberRuntime((fiber) => {
       const access = fiber.getFiberRef(currentAccess)
       const token = access?.token
-      const call = callOf(request, baseUrl)
+      const call = callOf(request, baseUrl, fiber.getFiberRef(currentExport))
       // A 403 on a token obtained for this very request is a real refusal, not a token the API stopped accepting.
       const rejects403 = access !== undefined && !access.fresh
       const apiCall: ApiCall = {
@@ -366,10 +415,20 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const fromApi = (error: ApiError): boolean =>
     HttpClientError.isHttpClientError(error) ? error.request.url.startsWith(baseUrl) : error.method !== undefined
 
+  /**
+   * The verdict on an error of the API. A 429 of `startExport` is final here: the wait for the export slot
+   * decides what follows it (`ExportSlot`).
+   */
+  const verdictOn = (error: ApiError): RetryPolicy.Verdict | undefined => {
+    if (!fromApi(error)) return undefined
+    if (error._tag === "TooManyRequests" && error.method === TextRevealError.exportMethod) return undefined
+    return RetryPolicy.verdictOf(error, idempotent(error))
+  }
+
   const retrySchedule = RetryPolicy.schedule<ApiError>({
     policy,
     budget,
-    verdictOf: (error) => fromApi(error) ? RetryPolicy.verdictOf(error, idempotent(error)) : undefined,
+    verdictOf: verdictOn,
     endpoint: (error) =>
       endpointOf(HttpClientError.isHttpClientError(error) ? callOf(error.request, baseUrl).method : error.method)
   })
@@ -455,7 +514,41 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       })
     )
 
-  return TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks, client })
+  /** The newest export still `starting` or `running`, if any. */
+  const findRunningExport = listTasks({ size: 10, order: ["created_at:desc"], fields: ["status", "type"] }).pipe(
+    Stream.filter((task) => task.status === "starting" || task.status === "running"),
+    Stream.take(1),
+    Stream.runHead,
+    Effect.map((task) => Option.getOrUndefined(Option.map(task, (t) => t.id as string)))
+  )
+
+  const startExport = (
+    resource: string,
+    body: Readonly<Record<string, unknown>> = {},
+    exportOptions: StartExportOptions = {}
+  ): Effect.Effect<TaskId.TaskId, ApiError> =>
+    Effect.gen(function*() {
+      const path = yield* ExportResource.validate(resource)
+      yield* Effect.annotateCurrentSpan("textreveal.resource", path)
+      const request = yield* encodeExportBody(HttpClientRequest.post(`/${path}/export`), body).pipe(
+        Effect.mapError(() => ExportResource.invalid("body", "must be a JSON object", "a value JSON cannot hold"))
+      )
+      const post = client.execute(request).pipe(
+        Effect.flatMap(decodeExportStarted),
+        // The API's ids are lower case; an upper-case one is given as the other methods send it.
+        Effect.map((started) => started.task_id.toLowerCase() as TaskId.TaskId),
+        Effect.locally(currentExport, true)
+      )
+      const wait = exportOptions.waitForSlot ?? defaultWaitForSlot
+      const taskId = yield* ExportSlot.run(
+        { post, findRunning: findRunningExport, status: getTaskStatus, policy },
+        wait === false ? undefined : Duration.decode(wait)
+      )
+      yield* Effect.annotateCurrentSpan("textreveal.task_id", taskId)
+      return taskId
+    }).pipe(Effect.withSpan("TextRevealClient.startExport", tracedCall))
+
+  return TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks, startExport, client })
 })
 
 /**

@@ -25,7 +25,7 @@ const common = {
   /** A short excerpt of a body that was not the documented JSON, for diagnosis. */
   excerpt: Schema.optional(Schema.String),
   /**
-   * The call that failed: `getDownloadUrls`, `getTaskStatus` or `listTasks`, or `GET /path` for a request made
+   * The call that failed: `getDownloadUrls`, `getTaskStatus`, `listTasks` or `startExport`, or `GET /path` for a request made
    * through the service's `client`. Absent on errors of the token endpoint.
    */
   method: Schema.optional(Schema.String),
@@ -124,7 +124,8 @@ export class NotFound extends Schema.TaggedError<NotFound>("effect-textreveal/No
 
 /**
  * 429: rate limited (e.g. too many exports in progress). `retryAfter` is the server's `Retry-After` when it
- * sent one; `attempts` counts the requests made for the call, retries included.
+ * sent one; `attempts` counts the requests made for the call, retries included. From `startExport`,
+ * `runningTaskId` is the export found running while waiting for the slot, when one was found.
  *
  * @since 0.1.0
  * @category errors
@@ -135,9 +136,32 @@ export class TooManyRequests extends Schema.TaggedError<TooManyRequests>("effect
     status: Schema.Literal(429),
     ...common,
     retryAfter: Schema.optional(Schema.DurationFromSelf),
-    attempts: Schema.Number
+    attempts: Schema.Number,
+    /** @since 0.4.0 */
+    runningTaskId: Schema.optional(Schema.String)
   }
-) {}
+) {
+  /**
+   * Whether the 429 answered an export request (`startExport`): the account's one export slot is taken by
+   * another export, rather than a rate limit of requests.
+   *
+   * @since 0.4.0
+   */
+  get exportInProgress(): boolean {
+    return this.method === exportMethod || (this.method !== undefined && exportRequest.test(this.method))
+  }
+}
+
+/** A request made through the client's `client` to an export endpoint. */
+const exportRequest = /^POST \/\S*\/export(?:\?\S*)?$/
+
+/**
+ * The `method` of the errors of `startExport`.
+ *
+ * @since 0.4.0
+ * @category constants
+ */
+export const exportMethod = "startExport"
 
 /**
  * 5xx: the API or a proxy in front of it failed. `attempts` counts the requests made for the call.

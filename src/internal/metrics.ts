@@ -8,7 +8,7 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
  *
  * @internal
  */
-export type Endpoint = "download" | "status" | "tasks" | "other" | "token" | "file"
+export type Endpoint = "download" | "status" | "tasks" | "export" | "other" | "token" | "file"
 
 /**
  * Why a request was sent again.

@@ -231,3 +231,13 @@ export const TaskListBody = Schema.Struct({
  * @internal
  */
 export const ExportStartedBody = Schema.Struct({ task_id: TaskId })
+
+/**
+ * The body of a `POST /<resource>/export` request: a JSON object (the export's filters and fields, as the
+ * resource documents them). The client encodes it, the sandbox decodes it.
+ *
+ * @internal
+ */
+export const ExportRequestBody = Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
+  identifier: "ExportRequestBody"
+})

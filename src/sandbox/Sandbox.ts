@@ -115,6 +115,13 @@ export interface RecordedRequest {
   readonly range: string | undefined
   /** The fault applied, if any. */
   readonly fault: Fault["_tag"] | undefined
+  /**
+   * An export request's JSON body as the sandbox read it (`{}` for an empty body); absent on other routes
+   * and on a body that is not a JSON object.
+   *
+   * @since 0.4.0
+   */
+  readonly body?: unknown
 }
 
 /**

@@ -18,6 +18,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as DownloadUrl from "../DownloadUrl.js"
+import * as ExportResource from "../internal/exportResource.js"
 import { validateTaskId } from "../internal/validateTaskId.js"
 import * as Wire from "../internal/wire.js"
 import * as Task from "../Task.js"
@@ -64,8 +65,32 @@ export function sequence(...answers: readonly [Answer, ...Array<Answer>]): Seque
 export function sequence(
   ...answers: readonly [Task.TaskStatus | Failure, ...Array<Task.TaskStatus | Failure>]
 ): Sequence<Task.TaskStatus | Failure>
+export function sequence(...answers: readonly [ExportAnswer, ...Array<ExportAnswer>]): Sequence<ExportAnswer>
 export function sequence<A>(...answers: readonly [A, ...Array<A>]): Sequence<A> {
   return { [SequenceTypeId]: SequenceTypeId, answers }
+}
+
+/**
+ * One answer to `startExport`: the id of the task it starts (a UUID), or the error to fail with (e.g.
+ * {@link exportInProgress}).
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export type ExportAnswer = string | Failure
+
+/**
+ * Options of {@link layer}.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * The answers to `startExport`, a fixed one or a {@link sequence}. Default: none, every `startExport` is a
+   * `NotFound` naming the resource.
+   */
+  readonly exports?: ExportAnswer | Sequence<ExportAnswer> | undefined
 }
 
 /**
@@ -87,8 +112,12 @@ export interface TaskAnswers {
  * @category models
  */
 export interface Call {
-  readonly method: "getDownloadUrls" | "getTaskStatus" | "listTasks"
+  readonly method: "getDownloadUrls" | "getTaskStatus" | "listTasks" | "startExport"
   readonly taskId?: string
+  /** `startExport`: the resource, as given. @since 0.4.0 */
+  readonly resource?: string
+  /** `startExport`: the body, as given (`{}` when absent). @since 0.4.0 */
+  readonly body?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -140,6 +169,26 @@ export const tooManyRequests = (options: {
     reason: "too_many_requests",
     attempts: options.attempts ?? 9,
     ...(options.retryAfter === undefined ? {} : { retryAfter: Duration.decode(options.retryAfter) })
+  })
+
+/**
+ * The 429 of `startExport` while another export holds the account's slot (`exportInProgress` true), as the
+ * real client gives it when it stops waiting: with the export it found running, when given.
+ *
+ * @since 0.4.0
+ * @category constructors
+ */
+export const exportInProgress = (options: {
+  readonly runningTaskId?: string | undefined
+  readonly attempts?: number | undefined
+} = {}): TextRevealError.TooManyRequests =>
+  new TextRevealError.TooManyRequests({
+    status: 429,
+    message: `You have too many exports in progress. (${TextRevealError.exportMethod})`,
+    reason: "too_many_requests",
+    attempts: options.attempts ?? 1,
+    method: TextRevealError.exportMethod,
+    ...(options.runningTaskId === undefined ? {} : { runningTaskId: options.runningTaskId })
   })
 
 /**
@@ -234,14 +283,17 @@ const listed = (id: string, status: NonNullable<TaskAnswers["status"]>): Task.Ta
  * A `TextRevealClient` answering from `tasks`, keyed by task id (in any case): for each task its URLs, or
  * `{ urls, status }`. A task that is not there answers `NotFound`, a task id that is not a UUID `Invalid`,
  * as the real client does; a task given without a status answers `completed`. URLs expire 5 minutes after
- * the call, by `Clock`. `listTasks` lists the tasks given, in order. Also provides
- * {@link TextRevealClientTest} to read the calls received.
+ * the call, by `Clock`. `listTasks` lists the tasks given, in order. `startExport` answers from
+ * `options.exports` (a resource that is not usable fails with `Invalid` first, as the real client does; no
+ * wait for the export slot is modelled: a 429 given is the answer). Also provides {@link TextRevealClientTest}
+ * to read the calls received.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
-  tasks: Readonly<Record<string, Answer | Sequence<Answer> | TaskAnswers>>
+  tasks: Readonly<Record<string, Answer | Sequence<Answer> | TaskAnswers>>,
+  options: Options = {}
 ): Layer.Layer<TextRevealClient.TextRevealClient | TextRevealClientTest> =>
   Layer.effectContext(Effect.gen(function*() {
     const byId = new Map(
@@ -307,6 +359,30 @@ export const layer = (
         ))
       ))
 
+    const startExport = (resource: string, body: Readonly<Record<string, unknown>> = {}) =>
+      Effect.gen(function*() {
+        yield* Ref.update(calls, Chunk.append<Call>({ method: "startExport", resource, body }))
+        yield* ExportResource.validate(resource)
+        if (options.exports === undefined) {
+          return yield* new TextRevealError.NotFound({
+            status: 404,
+            message: `TextRevealClientTest was given no answer to startExport (${resource})`,
+            reason: "not_found",
+            method: TextRevealError.exportMethod
+          })
+        }
+        const answer = yield* nextOf("export", options.exports)
+        if (!Predicate.isString(answer)) {
+          return yield* Effect.fail(answer)
+        }
+        const id = answer.toLowerCase()
+        // An id that is not a UUID is a mistake in the test itself.
+        if (!TaskId.is(id)) {
+          return yield* Effect.dieMessage(`TextRevealClientTest: ${answer} is not a task id`)
+        }
+        return id
+      })
+
     // Requests of the client's own are not modelled: each is a NotFound naming it.
     const client = HttpClient.makeWith<never, never, Failure, never>(
       (request) =>
@@ -324,6 +400,6 @@ export const layer = (
 
     return Context.make(
       TextRevealClient.TextRevealClient,
-      TextRevealClient.TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks, client })
+      TextRevealClient.TextRevealClient.of({ getDownloadUrls, getTaskStatus, listTasks, startExport, client })
     ).pipe(Context.add(TextRevealClientTest, { calls: Effect.map(Ref.get(calls), Chunk.toReadonlyArray) }))
   }))

@@ -8,6 +8,7 @@ import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Ref from "effect/Ref"
 import type * as Sandbox from "../Sandbox.js"
 
@@ -17,7 +18,8 @@ export interface Service {
     request: HttpServerRequest.HttpServerRequest,
     route: Sandbox.RecordedRequest["route"],
     status: number,
-    fault: Sandbox.Fault["_tag"] | undefined
+    fault: Sandbox.Fault["_tag"] | undefined,
+    body?: unknown
   ) => Effect.Effect<void>
   readonly entries: Effect.Effect<ReadonlyArray<Sandbox.RecordedRequest>>
   readonly clear: Effect.Effect<void>
@@ -26,10 +28,17 @@ export interface Service {
 /** @internal */
 export class RequestLog extends Context.Tag("effect-textreveal/sandbox/internal/RequestLog")<RequestLog, Service>() {}
 
+/**
+ * The JSON body a route read from its request (an export request's), set by the route for the log.
+ *
+ * @internal
+ */
+export const currentBody = FiberRef.unsafeMake<unknown>(undefined)
+
 /** @internal */
 export const make = Effect.map(Ref.make(Chunk.empty<Sandbox.RecordedRequest>()), (log) =>
   RequestLog.of({
-    record: (request, route, status, fault) =>
+    record: (request, route, status, fault, body) =>
       Ref.update(
         log,
         Chunk.append<Sandbox.RecordedRequest>({
@@ -39,7 +48,8 @@ export const make = Effect.map(Ref.make(Chunk.empty<Sandbox.RecordedRequest>()),
           status,
           authorization: request.headers["authorization"] !== undefined,
           range: request.headers["range"],
-          fault
+          fault,
+          ...(body === undefined ? {} : { body })
         })
       ),
     entries: Effect.map(Ref.get(log), Chunk.toReadonlyArray),

@@ -8,11 +8,12 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import type * as Sandbox from "../Sandbox.js"
 import { authenticated } from "./auth.js"
 import * as Faults from "./faults.js"
-import { RequestLog } from "./requestLog.js"
+import { currentBody, RequestLog } from "./requestLog.js"
 import * as Responses from "./responses.js"
 import * as Files from "./routes/files.js"
 import * as Tasks from "./routes/tasks.js"
@@ -33,7 +34,13 @@ const route = <R>(name: Sandbox.Route, handler: Effect.Effect<HttpServerResponse
         )
       )
     )
-    yield* (yield* RequestLog).record(request, name, response.status, Option.getOrUndefined(fault)?._tag)
+    yield* (yield* RequestLog).record(
+      request,
+      name,
+      response.status,
+      Option.getOrUndefined(fault)?._tag,
+      yield* FiberRef.get(currentBody)
+    )
     return response
   })
 

@@ -14,10 +14,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Wire from "../../../internal/wire.js"
 import * as Task from "../../../Task.js"
 import { currentFault } from "../faults.js"
 import * as Params from "../params.js"
+import { currentBody } from "../requestLog.js"
 import * as Responses from "../responses.js"
 import { Settings } from "../settings.js"
 import { Signer } from "../signing.js"
@@ -156,13 +158,32 @@ export const list = Effect.gen(function*() {
   })
 })
 
+const decodeExportBody = Schema.decodeUnknownEither(Schema.parseJson(Wire.ExportRequestBody))
+
+/** The largest export body read: filters and field lists, never megabytes. */
+const maxExportBody = 1024 * 1024
+
 /**
- * `POST /<resource>/export`: starts a task (as configured by `exportTask`) and answers its id. Only one export
- * runs at a time per account, as documented: while a task is starting or running, 429.
+ * `POST /<resource>/export`: reads the JSON object of the body (an empty body is `{}`; anything else is a 400
+ * with a field error on `body`), then starts a task (as configured by `exportTask`) and answers its id. Only
+ * one export runs at a time per account, as documented: while a task is starting or running, 429.
  *
  * @internal
  */
 export const startExport = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const text = yield* Effect.either(request.text)
+  const raw = Either.isRight(text) ? text.right : undefined
+  const body: Either.Either<Readonly<Record<string, unknown>>, unknown> =
+    raw === undefined || raw.length > maxExportBody
+      ? Either.left("unreadable")
+      : raw.trim() === ""
+      ? Either.right({})
+      : decodeExportBody(raw)
+  if (Either.isLeft(body)) {
+    return Responses.invalid([{ field: "body", reason: "invalid_json", message: "Expected a JSON object" }])
+  }
+  yield* FiberRef.set(currentBody, body.right)
   const store = yield* TaskStore
   const now = yield* Clock.currentTimeMillis
   const busy = (yield* store.all).some((t) => {
