@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { TextRevealClient, TextRevealError } from "effect-textreveal"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
 import * as ExportSlot from "../src/internal/exportSlot.js"
@@ -87,7 +88,7 @@ describe("TextRevealClient.startExport: the request", () => {
     Effect.gen(function*() {
       const api = fakeApi(text(503, ""), json(200, { task_id: exportedId }))
       const exit = yield* runFor(withClient(api, (c) => c.startExport(resource)))
-      assert.deepStrictEqual(exit, yield* Effect.exit(Effect.succeed(exportedId)))
+      assert.isTrue(Exit.isSuccess(exit) && exit.value === exportedId)
       assert.strictEqual(api.requests.length, 2)
     }))
 
@@ -185,7 +186,7 @@ describe("TextRevealClient.startExport: the export slot", () => {
         json(200, { task_id: exportedId })
       )
       const exit = yield* runFor(withClient(api, (c) => c.startExport(resource)), "10 minutes")
-      assert.deepStrictEqual(exit, yield* Effect.exit(Effect.succeed(exportedId)))
+      assert.isTrue(Exit.isSuccess(exit) && exit.value === exportedId)
       assert.deepStrictEqual(
         api.requests.map((r) => `${r.request.method} ${new URL(r.url).pathname}`),
         [
@@ -216,7 +217,7 @@ describe("TextRevealClient.startExport: the export slot", () => {
     Effect.gen(function*() {
       const api = fakeApi(tooMany("7"), listing("completed"), json(200, { task_id: exportedId }))
       const exit = yield* runFor(withClient(api, (c) => c.startExport(resource)), "1 minute")
-      assert.deepStrictEqual(exit, yield* Effect.exit(Effect.succeed(exportedId)))
+      assert.isTrue(Exit.isSuccess(exit) && exit.value === exportedId)
       assert.isAtLeast(api.requests[2]!.at - api.requests[1]!.at, 7000)
     }))
 
