@@ -19,8 +19,10 @@ import * as Stream from "effect/Stream"
 import * as Csv from "./internal/taskResults/csv.js"
 import * as Deadline from "./internal/taskResults/deadline.js"
 import * as Download from "./internal/taskResults/download.js"
+import * as Export from "./internal/taskResults/export.js"
 import type * as Transfer from "./internal/taskResults/fileTransfer.js"
 import { maybeGunzip } from "./internal/taskResults/gzip.js"
+import * as Manifest from "./internal/taskResults/manifest.js"
 import * as Names from "./internal/taskResults/names.js"
 import * as Polling from "./internal/taskResults/polling.js"
 import * as Remote from "./internal/taskResults/remote.js"
@@ -28,6 +30,7 @@ import * as FileHostRetry from "./internal/taskResults/retry.js"
 import * as SignedUrls from "./internal/taskResults/signedUrls.js"
 import type * as Retry from "./Retry.js"
 import type * as Task from "./Task.js"
+import type * as TaskId from "./TaskId.js"
 import * as Errors from "./TaskResultsError.js"
 import * as TextRevealClient from "./TextRevealClient.js"
 
@@ -267,6 +270,46 @@ export interface DownloadOptions extends DeadlineOptions {
 }
 
 /**
+ * Options of {@link Service.export}: the export request, the wait, and the download's options (`deadline`
+ * bounds the download only).
+ *
+ * @since 0.4.0
+ * @category options
+ */
+export interface ExportOptions extends DownloadOptions {
+  /** The path between `/v3/` and `/export`, e.g. `universes/<id>/entities`. */
+  readonly resource: string
+  /** The JSON body of the export request. Default: `{}`. */
+  readonly body?: Readonly<Record<string, unknown>> | undefined
+  /** How long to wait for the account's export slot (see `TextRevealClient.StartExportOptions`). Default: 2 hours. */
+  readonly waitForSlot?: Duration.DurationInput | false | undefined
+  /** The longest wait for the task to complete, as in `awaitCompletion`. Default: none. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** When to check the task's status again, as in `awaitCompletion`. Default: {@link defaultSchedule}. */
+  readonly schedule?: Schedule.Schedule<unknown, Task.TaskStatus> | undefined
+  /** Start a new export even when the directory records this request's task. Default: `false`. */
+  readonly fresh?: boolean | undefined
+  /**
+   * Called once the task is known, before waiting for it: started now, or continued (`continued: true`)
+   * from the directory's record. Default: none.
+   */
+  readonly onStarted?:
+    | ((started: { readonly taskId: TaskId.TaskId; readonly continued: boolean }) => Effect.Effect<void>)
+    | undefined
+}
+
+/**
+ * What {@link Service.export} gives: the export's task and its files on disk.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface ExportResult {
+  readonly taskId: TaskId.TaskId
+  readonly files: ReadonlyArray<DownloadedFile>
+}
+
+/**
  * @since 0.2.0
  * @category options
  */
@@ -313,6 +356,26 @@ export interface Service {
   ) => Effect.Effect<
     ReadonlyArray<DownloadedFile>,
     TextRevealClient.ApiError | DownloadError | DeadlineExceeded | PlatformError.PlatformError
+  >
+  /**
+   * Starts an export (`TextRevealClient.startExport`), waits for its task to complete and downloads its files
+   * into `directory`. Before waiting, it records the request (resource, SHA-256 of the body's canonical JSON)
+   * and the task id in the directory (`.textreveal-export.json`): run again with the same request and
+   * directory, it continues that task instead of starting another, unless the task failed, is no longer found
+   * (`NotFound`: results are kept one week), or `fresh` is given.
+   *
+   * @since 0.4.0
+   */
+  readonly export: (
+    options: ExportOptions
+  ) => Effect.Effect<
+    ExportResult,
+    | TextRevealClient.ApiError
+    | TaskFailed
+    | WaitTimeout
+    | DownloadError
+    | DeadlineExceeded
+    | PlatformError.PlatformError
   >
   /**
    * The task's files as streams of bytes, in URL order, without touching the disk. A body sent with
@@ -442,7 +505,49 @@ export const make = (
       )
     }
 
-    return TaskResults.of({ awaitCompletion, download, files, rows: rows as Service["rows"] })
+    const export_ = Effect.fn("TaskResults.export")(function*(exportOptions: ExportOptions) {
+      const wanted = yield* Export.request(exportOptions.resource, exportOptions.body)
+      yield* Effect.annotateCurrentSpan("textreveal.resource", wanted.resource)
+      const directory = path.resolve(exportOptions.directory)
+      const waitOptions: AwaitCompletionOptions = { schedule: exportOptions.schedule, timeout: exportOptions.timeout }
+      const started = (taskId: TaskId.TaskId, continued: boolean) =>
+        Effect.zipRight(
+          Effect.annotateCurrentSpan("textreveal.task_id", taskId),
+          exportOptions.onStarted?.({ taskId, continued }) ?? Effect.void
+        )
+
+      const start = Effect.gen(function*() {
+        const taskId = yield* client.startExport(wanted.resource, exportOptions.body, {
+          waitForSlot: exportOptions.waitForSlot
+        })
+        yield* Manifest.writeExport(fs, path, directory, { version: 1, ...wanted, taskId })
+        yield* started(taskId, false)
+        yield* awaitCompletion(taskId, waitOptions)
+        return taskId
+      })
+
+      const planned = Export.plan(
+        yield* Export.readRecord(fs, path, directory),
+        wanted,
+        exportOptions.fresh === true
+      )
+      const taskId = planned._tag === "Start" ? yield* start : yield* Effect.gen(function*() {
+        const recorded = planned.taskId.toLowerCase() as TaskId.TaskId
+        yield* started(recorded, true)
+        return yield* awaitCompletion(recorded, waitOptions).pipe(
+          Effect.as(recorded),
+          Effect.catchIf(Export.abandoned, (error) =>
+            Effect.logWarning("TaskResults: the recorded export cannot be continued; starting another").pipe(
+              Effect.annotateLogs({ task_id: recorded, reason: error._tag }),
+              Effect.zipRight(start)
+            ))
+        )
+      })
+      const files = yield* download(taskId, exportOptions)
+      return { taskId, files }
+    })
+
+    return TaskResults.of({ awaitCompletion, download, export: export_, files, rows: rows as Service["rows"] })
   })
 
 /**

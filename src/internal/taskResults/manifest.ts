@@ -270,3 +270,92 @@ export const make = (
         )
       )
     ))
+
+// ---------------------------------------------------------------------------------------------------------
+// The export record
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The export a directory's files come from: the request (its resource and the SHA-256 of its body's canonical
+ * JSON) and the task it started. Written by `TaskResults.export` right after the export started, before
+ * waiting, so that a run killed at any point after that continues the same task.
+ *
+ * @internal
+ */
+export const ExportRecord = Schema.Struct({
+  version: Schema.Literal(1),
+  resource: Schema.String,
+  bodySha256: Schema.String,
+  taskId: Schema.String
+})
+
+/** @internal */
+export type ExportRecord = typeof ExportRecord.Type
+
+/**
+ * The export record's name in the directory, beside the manifest. It is a file of its own because the
+ * manifest of a download that fails before any file is removed with the download's leftovers, while the
+ * record must outlive that failure.
+ *
+ * @internal
+ */
+export const exportName = ".textreveal-export.json"
+
+/** An export record is a few hundred bytes. */
+const maxExportBytes = 64 * 1024
+
+const ExportRecordJson = Schema.parseJson(ExportRecord)
+const encodeExportRecord = Schema.encodeSync(ExportRecordJson)
+const decodeExportRecord = Schema.decodeUnknownEither(ExportRecordJson)
+
+/**
+ * The export record of `directory`, if there is a readable one. One that cannot be read (not ours, over its
+ * bound, a link) logs a warning and counts as absent: the cost is a new export.
+ *
+ * @internal
+ */
+export const readExport = (
+  path: Path.Path,
+  directory: string
+): Effect.Effect<Option.Option<ExportRecord>, PlatformError.PlatformError> =>
+  Effect.gen(function*() {
+    const file = path.join(directory, exportName)
+    if (yield* SafeFile.removeIfNotRegular(file)) {
+      yield* Effect.logWarning("TaskResults: removed a link or special file at the export record's name").pipe(
+        Effect.annotateLogs({ file })
+      )
+    }
+    const bytes = yield* SafeFile.readUpTo(file, maxExportBytes + 1)
+    if (Option.isNone(bytes)) return Option.none()
+    const decoded = bytes.value.length > maxExportBytes
+      ? Either.left("over its bound")
+      : Either.flatMap(text(bytes.value), decodeExportRecord)
+    if (Either.isLeft(decoded)) {
+      yield* Effect.logWarning("TaskResults: ignoring an unreadable export record").pipe(Effect.annotateLogs({ file }))
+      return Option.none()
+    }
+    return Option.some(decoded.right)
+  })
+
+/**
+ * Writes the export record of `directory`: to a temporary name created exclusively, synced, then renamed over
+ * the record, so that a crash leaves the old record or the new one, never a part.
+ *
+ * @internal
+ */
+export const writeExport = (
+  fs: FileSystem.FileSystem,
+  path: Path.Path,
+  directory: string,
+  record: ExportRecord
+): Effect.Effect<void, PlatformError.PlatformError> =>
+  Effect.gen(function*() {
+    const file = path.join(directory, exportName)
+    const temporary = `${file}.tmp`
+    yield* SafeFile.remove(temporary)
+    yield* Effect.scoped(Effect.flatMap(
+      SafeFile.openExclusive(temporary),
+      (handle) => Effect.zipRight(handle.write(encoder.encode(encodeExportRecord(record))), handle.sync)
+    ))
+    yield* fs.rename(temporary, file)
+  })
