@@ -8,6 +8,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import { libraryVersion } from "../internal/version.js"
 import { UsageError } from "./command.js"
 import * as Download from "./commands/download.js"
+import * as Export from "./commands/export.js"
 import * as Rows from "./commands/rows.js"
 import * as Sandbox from "./commands/sandbox.js"
 import * as Status from "./commands/status.js"
@@ -16,7 +17,7 @@ import * as Urls from "./commands/urls.js"
 import * as Wait from "./commands/wait.js"
 import * as ExitCodes from "./exitCodes.js"
 
-const commandNames = "urls, status, wait, download, rows, tasks or sandbox"
+const commandNames = "urls, status, wait, download, export, rows, tasks or sandbox"
 
 const root = Command.make(
   "textreveal",
@@ -31,6 +32,7 @@ const root = Command.make(
     Status.command,
     Wait.command,
     Download.command,
+    Export.command,
     Rows.command,
     Tasks.command,
     Sandbox.command
