@@ -1,8 +1,9 @@
 /**
- * The main job: wait for a task, download its files with progress, print each file's size and SHA-256,
- * and the first rows.
+ * The main job: start an export (or continue the one the directory records), wait for it, download its files
+ * with progress, print each file's size and SHA-256, and the first rows. Given a task id, the same from the
+ * wait on.
  *
- *   npm start                                                      # the embedded sandbox's demo task
+ *   npm start                                                      # an export on the embedded sandbox
  *   TEXTREVEAL_TOKEN=... npm start -- <task-id>                    # a task of the TextReveal API
  *   TEXTREVEAL_USERNAME=... TEXTREVEAL_PASSWORD=... npm start -- <task-id>
  *
@@ -67,18 +68,52 @@ const printMetrics = Effect.gen(function*() {
   yield* Console.log(`Metrics:\n${lines.sort().join("\n")}`)
 })
 
-/** Against the sandbox: a demo task with two files, served on 127.0.0.1. */
+/** The whole job from the export on: start it, wait for it, download it, read its rows. */
+const exportJob = (resource: string, body: Record<string, unknown>, directory: string) =>
+  Effect.gen(function*() {
+    const results = yield* TaskResults.TaskResults
+    yield* Console.log(`Exporting ${resource} into ${directory}`)
+    const { files, taskId } = yield* results.export({
+      resource,
+      body,
+      directory,
+      timeout: "2 hours",
+      onStarted: ({ continued, taskId }) =>
+        Console.log(`Task ${taskId}: ${continued ? "continued from the last run" : "started"}; waiting for it…`),
+      onProgress: showProgress
+    })
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
+    for (const file of files) {
+      yield* Console.log(
+        `  ${file.fileName}  ${megabytes(file.bytes)}  sha256 ${file.sha256}${file.skipped ? "  (already there)" : ""}`
+      )
+    }
+    yield* Console.log("First rows:")
+    yield* results.rows(taskId).pipe(
+      Stream.take(3),
+      Stream.runForEach((row) => Console.log(`  ${JSON.stringify(row)}`))
+    )
+  })
+
+/** Against the sandbox: an export of two files, served on 127.0.0.1. */
 const demo = Effect.gen(function*() {
   const sandbox = yield* Sandbox.Sandbox
   yield* Console.log(`No TextReveal credentials set: running against the embedded sandbox at ${sandbox.baseUrl}`)
-  const taskId = yield* sandbox.createTask({
-    description: "demo export",
-    runningFor: "3 seconds",
-    files: [{ name: "entities.csv", rows: 200_000 }, { name: "entities-2.csv", rows: 50_000 }]
-  })
-  yield* job(taskId, path.join(os.tmpdir(), "textreveal-demo", taskId))
+  yield* exportJob(
+    "universes/7d1e2f3a-0000-4000-8000-000000000001/entities",
+    { fields: ["entity_id", "name", "sentiment"] },
+    path.join(os.tmpdir(), "textreveal-demo", "entities")
+  )
 }).pipe(
-  Effect.provide(TaskResults.layer().pipe(Layer.provideMerge(Sandbox.layerClient())))
+  Effect.provide(
+    TaskResults.layer().pipe(Layer.provideMerge(Sandbox.layerClient({
+      exportTask: {
+        description: "demo export",
+        runningFor: "1 second",
+        files: [{ name: "entities.csv", rows: 50_000 }, { name: "entities-2.csv", rows: 10_000 }]
+      }
+    })))
+  )
 )
 
 /** Against the TextReveal API, with the credentials of the environment. */
