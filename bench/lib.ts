@@ -2,6 +2,7 @@
  * What every benchmark shares: servers and sides in child processes, alternating rounds, and one row per
  * measure: the median ratio to its baseline with min-max, all measured in the same run.
  */
+import type { Plugin } from "esbuild"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -221,12 +222,19 @@ export const cacheDir = path.join(root, "node_modules", ".cache", "effect-textre
 
 /**
  * Bundles `bench/<entry>` into one `.mjs` run with plain `node` (no loader weighs on a side's time or memory);
- * packages stay external, loaded from `node_modules` as in a user's install.
+ * packages stay external, loaded from `node_modules` as in a user's install. With `library` (the `index.js`
+ * given by `transpileLibrary`), the library stays external too: the bundle imports it from there, file by
+ * file, as a user imports the package.
  */
-export const bundle = async (entry: string): Promise<string> => {
+export const bundle = async (entry: string, options?: { readonly library?: string }): Promise<string> => {
   const esbuild = await import("esbuild")
-  const out = path.join(cacheDir, entry.replace(/[/\\]/g, "-").replace(/\.ts$/, ".mjs"))
+  const library = options?.library
+  const out = path.join(
+    cacheDir,
+    entry.replace(/[/\\]/g, "-").replace(/\.ts$/, library === undefined ? ".mjs" : ".lib.mjs")
+  )
   await esbuild.build({
+    plugins: library === undefined ? [] : [importLibraryFrom(path.dirname(library))],
     entryPoints: [path.join(root, "bench", entry)],
     outfile: out,
     bundle: true,
@@ -239,6 +247,21 @@ export const bundle = async (entry: string): Promise<string> => {
   })
   return out
 }
+
+/**
+ * An esbuild plugin that leaves the library out of a bundle: imports of `src/...` are imported at run time
+ * from `directory` (the package built file by file, `dist`'s shape), as a user's code imports the package.
+ */
+const importLibraryFrom = (directory: string): Plugin => ({
+  name: "import-library",
+  setup(build) {
+    const src = path.join(root, "src")
+    build.onResolve({ filter: /\/src\// }, (args) => {
+      const relative = path.relative(src, path.resolve(args.resolveDir, args.path))
+      return relative.startsWith("..") ? undefined : { path: path.join(directory, relative), external: true }
+    })
+  }
+})
 
 /**
  * `src` transpiled file by file (no bundling) into `dist`'s shape, as users import the package: gives the

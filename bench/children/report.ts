@@ -1,10 +1,16 @@
+import { performance } from "node:perf_hooks"
+
 /**
- * What a measured child prints on one line of stdout: `RESULT {json}`, with its peak RSS in MB (10^6 bytes).
- * No Effect code: the raw sides import this too.
+ * What a measured child prints on one line of stdout: `RESULT {json}`, with its peak RSS in MB (10^6 bytes),
+ * the CPU time of the process (user + system, all threads) and the time its main thread was busy (the event
+ * loop not waiting), in ms. No Effect code: the raw sides import this too.
  */
 export const report = (result: Record<string, unknown>): void => {
-  const maxRssMB = (process.resourceUsage().maxRSS * 1024) / 1e6
-  process.stdout.write(`RESULT ${JSON.stringify({ ...result, maxRssMB })}\n`)
+  const usage = process.resourceUsage()
+  const maxRssMB = (usage.maxRSS * 1024) / 1e6
+  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000
+  const mainBusyMs = performance.eventLoopUtilization().active
+  process.stdout.write(`RESULT ${JSON.stringify({ ...result, maxRssMB, cpuMs, mainBusyMs })}\n`)
 }
 
 /** Milliseconds since `start` (from `process.hrtime.bigint()`). */

@@ -24,6 +24,7 @@ export const stubClient = (urls: ReadonlyArray<string>): TextRevealClient.Servic
       ),
     getTaskStatus: () => Effect.succeed("completed" as const),
     listTasks: () => Stream.empty,
+    startExport: () => Effect.dieMessage("stubClient starts no export"),
     // The file benchmarks make no request of the API's own.
     client: HttpClient.makeWith<never, never, never, never>(
       (request) => Effect.flatMap(request, (sent) => Effect.die(`stubClient makes no ${sent.method} ${sent.url}`)),

@@ -6,13 +6,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import { createHash, type Hash } from "node:crypto"
 import { DownloadError } from "../../TaskResultsError.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
 import * as Transfer from "./fileTransfer.js"
+import * as Hasher from "./hashWorker.js"
 import type { Manifest } from "./manifest.js"
 import type { Slot } from "./names.js"
 import type { FileProgress } from "./progress.js"
@@ -20,7 +20,14 @@ import * as SafeFile from "./safeFile.js"
 import type { Start } from "./transferRules.js"
 
 /** Bytes gathered before one write: few large writes are what makes the disk side fast. */
-const batchBytes = 4 * 1024 * 1024
+const slotBytes = 2 * 1024 * 1024
+/** Slots of `slotBytes`: one filling, one being written and hashed, one waiting for its turn to be written. */
+const slotCount = 3
+/**
+ * Files announced at least this large are hashed in a worker thread; smaller ones (and those of unknown size)
+ * on this one, where starting a thread would cost more than it saves.
+ */
+const workerFrom = 32 * 1024 * 1024
 
 /**
  * Where a file goes: its temporary name while written, its final name once complete.
@@ -32,58 +39,106 @@ export interface Target {
   readonly final: string
 }
 
+interface Busy {
+  readonly hashed: Effect.Effect<void, PlatformError.PlatformError>
+  readonly written: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
+}
+
+const done = (busy: Busy | undefined): Effect.Effect<void, PlatformError.PlatformError> =>
+  busy === undefined
+    ? Effect.void
+    : busy.written === undefined
+    ? busy.hashed
+    : Effect.zipRight(Fiber.join(busy.written), busy.hashed)
+
 /**
- * Bytes written in batches: one buffer is written while the other fills, so that the disk and the network
- * overlap and no memory is allocated per batch. A write, once started, is finished (uninterruptible): the
- * bytes on disk are always a prefix of the file.
+ * Bytes copied into a few fixed slots (the only copy), each handed as a whole to the hasher and to the file:
+ * the thread that reads the socket only copies, while the slots before are hashed (in a worker thread for a
+ * large file) and written (in order, one at a time). A slot is refilled only once both are done; a write,
+ * once started, is finished (uninterruptible): the bytes on disk are always a prefix of the file.
  */
-const batches = (file: SafeFile.Handle, scope: Scope.Scope) => {
-  let filling = Buffer.allocUnsafe(batchBytes)
-  let spare = Buffer.allocUnsafe(batchBytes)
+const slots = (file: SafeFile.Handle, scope: Scope.Scope, path: string) => {
+  const memory = new SharedArrayBuffer(slotCount * slotBytes)
+  const views = Array.from({ length: slotCount }, (_, i) => new Uint8Array(memory, i * slotBytes, slotBytes))
+  const busy: Array<Busy | undefined> = Array.from({ length: slotCount }, () => undefined)
+  let current = 0
   let pending = 0
-  let writing: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
+  let lastWrite: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
+  let hasher: Hasher.Hasher | undefined
 
-  const settle = Effect.suspend(() => {
-    const fiber = writing
-    writing = undefined
-    return fiber === undefined ? Effect.void : Fiber.join(fiber)
-  })
-
-  const flush = Effect.suspend(() => {
-    if (pending === 0) return settle
-    const batch = filling.subarray(0, pending)
-    pending = 0
-    const next = spare
-    spare = filling
-    filling = next
-    return Effect.zipRight(
-      settle,
-      Effect.map(Effect.forkIn(Effect.uninterruptible(file.write(batch)), scope), (fiber) => {
-        writing = fiber
-      })
+  /** A new hash from here on (the file starts over): in a worker when `size` is large enough. */
+  const rehash = (size: number | undefined) =>
+    Effect.map(
+      Scope.extend(Hasher.make(size !== undefined && size >= workerFrom ? memory : undefined, path), scope),
+      (made) => {
+        hasher = made
+      }
     )
-  })
 
-  /** Copies `bytes` into the buffers; an effect only when one is full (rare: once per batch). */
-  const add = (bytes: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> => {
-    if (pending + bytes.length < batchBytes) {
-      filling.set(bytes, pending)
+  const hasherOf = (size: number | undefined) => hasher === undefined ? Effect.as(rehash(size), undefined) : Effect.void
+
+  /** Hands the slot being filled to the hasher, and to the file when `write`; the next slot is waited for. */
+  const dispatch = (write: boolean): Effect.Effect<void, PlatformError.PlatformError> =>
+    Effect.gen(function*() {
+      if (pending === 0) return
+      yield* hasherOf(undefined)
+      const bytes = views[current]!.subarray(0, pending)
+      const hashed = yield* hasher!.update(bytes)
+      let written: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
+      if (write) {
+        const before = lastWrite
+        written = yield* Effect.forkIn(
+          Effect.uninterruptible(
+            before === undefined ? file.write(bytes) : Effect.zipRight(Fiber.join(before), file.write(bytes))
+          ),
+          scope
+        )
+        lastWrite = written
+      }
+      busy[current] = { hashed, written }
+      pending = 0
+      current = (current + 1) % slotCount
+      const next = busy[current]
+      busy[current] = undefined
+      yield* done(next)
+    })
+
+  /** Copies `bytes` into the slots; an effect only when a slot is full (once per `slotBytes`). */
+  const add = (bytes: Uint8Array, write: boolean): Effect.Effect<void, PlatformError.PlatformError> => {
+    if (pending + bytes.length < slotBytes) {
+      views[current]!.set(bytes, pending)
       pending += bytes.length
       return Effect.void
     }
-    const take = batchBytes - pending
-    filling.set(bytes.subarray(0, take), pending)
-    pending = batchBytes
-    return take === bytes.length ? flush : Effect.zipRight(flush, Effect.suspend(() => add(bytes.subarray(take))))
+    const take = slotBytes - pending
+    views[current]!.set(bytes.subarray(0, take), pending)
+    pending = slotBytes
+    return take === bytes.length
+      ? dispatch(write)
+      : Effect.zipRight(dispatch(write), Effect.suspend(() => add(bytes.subarray(take), write)))
   }
 
-  /** Drops what was not written yet, and waits for the write under way. */
+  /** Waits for every slot handed over. */
+  const settle = Effect.suspend(() => {
+    const all = busy.map(done)
+    busy.fill(undefined)
+    lastWrite = undefined
+    return Effect.all(all, { discard: true })
+  })
+
+  /** Hands over what is pending and waits for all of it. */
+  const flush = (write: boolean) => Effect.zipRight(dispatch(write), settle)
+
+  /** Drops what was not handed over yet, and waits for what was; the hash starts over. */
   const discard = Effect.suspend(() => {
     pending = 0
+    hasher = undefined
     return settle
   })
 
-  return { add, flush, discard, settle }
+  const digest = Effect.suspend(() => Effect.flatMap(hasherOf(undefined), () => hasher!.digest))
+
+  return { add, flush, discard, hasherOf, digest }
 }
 
 /**
@@ -121,7 +176,6 @@ export const write = (options: {
     const resume = options.resume !== undefined && (yield* SafeFile.lstatKind(target.temp)) === "file"
       ? options.resume
       : undefined
-    let hash: Hash = createHash("sha256")
     let written = 0
     let last: Start | undefined = resume
 
@@ -129,15 +183,17 @@ export const write = (options: {
       const file = resume === undefined
         ? yield* Effect.zipRight(SafeFile.remove(target.temp), SafeFile.openExclusive(target.temp))
         : yield* SafeFile.openAppend(target.temp)
+      const disk = slots(file, yield* Effect.scope, target.temp)
       if (resume !== undefined) {
-        yield* fs.stream(target.temp, { chunkSize: batchBytes, bytesToRead: resume.offset }).pipe(
-          Stream.runForEach((bytes) =>
-            Effect.sync(() => {
-              hash.update(bytes)
-              written += bytes.length
-            })
-          )
+        // The bytes kept from an earlier run are hashed first (through the slots, never written again).
+        yield* disk.hasherOf(resume.size)
+        yield* fs.stream(target.temp, { chunkSize: slotBytes, bytesToRead: resume.offset }).pipe(
+          Stream.runForEach((bytes) => {
+            written += bytes.length
+            return disk.add(bytes, false)
+          })
         )
+        yield* disk.flush(false)
         if (written !== resume.offset) yield* file.truncate(written)
       }
       const from: Start = resume === undefined
@@ -145,19 +201,17 @@ export const write = (options: {
         : { ...resume, offset: written }
       progress.size(from.size)
       progress.add(written)
-      const disk = batches(file, yield* Effect.scope)
 
       const onBytes = (chunk: Chunk.Chunk<Uint8Array>) => {
         let n = 0
-        let waits: Effect.Effect<void, PlatformError.PlatformError> = Effect.void
+        let waits: Effect.Effect<void, PlatformError.PlatformError> | undefined
         for (const bytes of chunk) {
-          hash.update(bytes)
           n += bytes.length
-          const wait = disk.add(bytes)
-          if (wait !== Effect.void) waits = waits === Effect.void ? wait : Effect.zipRight(waits, wait)
+          const wait = disk.add(bytes, true)
+          if (wait !== Effect.void) waits = waits === undefined ? wait : Effect.zipRight(waits, wait)
         }
         written += n
-        return Effect.zipRight(waits, progress.advance(n))
+        return waits === undefined ? progress.advance(n) : Effect.zipRight(waits, progress.advance(n))
       }
 
       const receiver: Transfer.Receiver<PlatformError.PlatformError | DownloadError> = (start) =>
@@ -167,7 +221,6 @@ export const write = (options: {
             yield* disk.discard
             yield* file.truncate(0)
             written = 0
-            hash = createHash("sha256")
             progress.restart()
           } else if (start.offset !== written) {
             return yield* new DownloadError({
@@ -176,6 +229,7 @@ export const write = (options: {
               message: `${slot.name}: the file host continued at byte ${start.offset}, not ${written}`
             })
           }
+          if (written === 0) yield* disk.hasherOf(start.size)
           progress.size(start.size)
           if (start.etag !== last?.etag || start.size !== last?.size) {
             yield* manifest.set({
@@ -194,13 +248,12 @@ export const write = (options: {
         Effect.onExit((exit) =>
           Exit.isSuccess(exit) ? Effect.void : Effect.ignore(
             resumable(written, last, Option.getOrUndefined(Cause.failureOption(exit.cause)))
-              ? Effect.zipRight(disk.flush, disk.settle)
+              ? disk.flush(true)
               : Effect.zipRight(disk.discard, SafeFile.remove(target.temp))
           )
         )
       )
-      yield* disk.flush
-      yield* disk.settle
+      yield* disk.flush(true)
       if (state.size !== undefined && written !== state.size) {
         yield* Effect.ignore(SafeFile.remove(target.temp))
         return yield* new DownloadError({
@@ -209,7 +262,7 @@ export const write = (options: {
           message: `${slot.name}: ${written} bytes received of the ${state.size} announced`
         })
       }
-      return { bytes: written, sha256: hash.digest("hex"), etag: last?.etag }
+      return { bytes: written, sha256: yield* disk.digest, etag: last?.etag }
     }))
 
     yield* fs.rename(target.temp, target.final)
