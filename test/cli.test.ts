@@ -1,7 +1,11 @@
 /**
- * The `textreveal` command line, as users run it: the bundled bin in a child process, against a sandbox of
- * its own per test (faults are per sandbox), with only the environment the test gives it. Tests run
- * concurrently: each spends most of its time waiting on children.
+ * The `textreveal` bin as users run it: the bundle built by `scripts/build-cli.mjs`, in child processes with
+ * only the environment a test gives it. Only what a process shows is tested here: help and usage errors
+ * answered before Effect loads, exit codes of signals, the sandbox command, a terminal. The commands'
+ * behaviour is tested in process (`cli.handlers.test.ts`).
+ *
+ * Each test's time limit is 20 s plus 10 s per child process it waits for: a child loads the bundle (a few
+ * hundred milliseconds of CPU), which a machine busy with other work may stretch tenfold.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "effect-textreveal/sandbox"
@@ -9,15 +13,16 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as path from "node:path"
-import * as zlib from "node:zlib"
 import { afterAll, beforeAll } from "vitest"
-import { bin, build, cleanUp, type Env, type Result, run, sandboxEnv, sha256, start, tempDir } from "./fixtures/cli.js"
+import { libraryVersion } from "../src/internal/version.js"
+import { bin, build, cleanUp, type Env, type Result, run, sandboxEnv, start, tempDir } from "./fixtures/cli.js"
 
-beforeAll(() => build(), 60_000)
+beforeAll(() => build(), 120_000)
 afterAll(cleanUp)
+
+/** The time limit of a test that waits for `children` child processes. */
+const limit = (children: number) => 20_000 + 10_000 * children
 
 /** Runs `f` with a sandbox of its own, live (tasks progress and URLs expire in real time). */
 const withSandbox = <A, E>(
@@ -31,46 +36,11 @@ const withSandbox = <A, E>(
 
 const unknownTask = "2f1a0c3e-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
-/**
- * A server on 127.0.0.1 answering every request (token endpoint and API alike) with `answer()`, closed with the
- * scope; gives its origin.
- */
-const hostileServer = (answer: () => { readonly status: number; readonly body: string }) =>
-  Effect.acquireRelease(
-    Effect.async<http.Server>((resume) => {
-      const server = http.createServer((request, response) => {
-        request.resume()
-        const { body, status } = answer()
-        response.writeHead(status, { "content-type": body.startsWith("{") ? "application/json" : "text/html" })
-        response.end(body)
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
-  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
-
 const lines = (text: string) => text.split("\n").filter((line) => line !== "")
 
 /** The exit code, with the output in the message when it is not the one expected. */
 const assertExit = (result: Result, code: number) =>
   assert.strictEqual(result.code, code, `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
-
-/** A failure: nothing on stdout, one or two lines on stderr naming what happened (no stack trace). */
-const assertFailure = (result: Result, code: number, pattern: RegExp) => {
-  assertExit(result, code)
-  assert.strictEqual(result.stdout, "")
-  const stderr = lines(result.stderr).filter((line) => !/^\S+Z (DEBUG|INFO|WARN|ERROR) /.test(line))
-  assert.isAtLeast(stderr.length, 1)
-  assert.isAtMost(stderr.length, 2, result.stderr)
-  assert.match(stderr[0]!, pattern)
-  assert.notMatch(result.stderr, /\n\s+at /, "no stack trace")
-}
-
-/** `--json` output: parseable as a whole, so nothing else is on stdout. */
-const json = (result: Result): unknown => {
-  assertExit(result, 0)
-  return JSON.parse(result.stdout)
-}
 
 const hasScript = (() => {
   try {
@@ -81,416 +51,144 @@ const hasScript = (() => {
   }
 })()
 
-describe.concurrent("textreveal", () => {
-  it.live("--help of the command and of every subcommand: usage, variables and exit codes on stdout", () =>
-    Effect.gen(function*() {
-      const commands = ["urls", "status", "wait", "download", "rows", "tasks", "sandbox"]
-      const results = yield* Effect.forEach(
-        [[], ...commands.map((command) => [command])],
-        (args) => run([...args, "--help"], {}),
-        { concurrency: "unbounded" }
-      )
-      for (const [index, result] of results.entries()) {
-        assertExit(result, 0)
-        assert.strictEqual(result.stderr, "")
-        assert.include(result.stdout, "USAGE")
-        assert.include(result.stdout, "EXIT CODES")
-        assert.include(result.stdout, "TEXTREVEAL_USERNAME")
-        assert.notInclude(result.stdout, "\x1b[", "plain text when stdout is not a terminal")
-        if (index > 0) assert.include(result.stdout, `$ ${commands[index - 1]}`)
-      }
-      const root = results[0]!.stdout
-      for (const command of commands) assert.include(root, `- ${command}`)
-      for (const code of ["0", "1", "2", "3", "4", "5", "6", "7", "8", "130"]) {
-        assert.match(root, new RegExp(`^ +${code} +\\S`, "m"))
-      }
-      assert.include(results[3]!.stdout, "--timeout DURATION")
-      assert.include(results[4]!.stdout, "--concurrency N")
-    }))
+const commands = ["status", "wait", "urls", "download", "export", "rows", "tasks", "sandbox"]
+const builtIns = ["--completions", "--log-level", "--wizard", "--version"]
 
-  it.live("bad usage exits 2 with the reason on stderr: unknown command or option, missing argument, bad values", () =>
-    Effect.gen(function*() {
-      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
-        [[], /a command is required/],
-        [["frobnicate"], /Invalid subcommand/],
-        [["urls"], /task-id/],
-        [["status", "not-a-uuid"], /A task id is a UUID.*"not-a-uuid"/],
-        [["status", unknownTask, "--frob"], /--frob/],
-        [["wait", unknownTask, "--timeout", "soon"], /Expected a duration such as 90s, 5m, 2h.*"soon"/]
-      ]
-      const results = yield* Effect.forEach(cases, ([args]) => run(args, {}), { concurrency: "unbounded" })
-      for (const [index, result] of results.entries()) {
-        assertExit(result, 2)
-        assert.strictEqual(result.stdout, "")
-        assert.match(result.stderr, cases[index]![1])
-        assert.notMatch(result.stderr, /\n\s+at /)
-      }
-    }))
-
-  it.live("status and urls: plain and --json", () =>
-    withSandbox((sandbox, env) =>
+describe.concurrent("textreveal bin", () => {
+  it.live(
+    "help of textreveal and of each command: at most 40 lines of at most 80 columns, defaults and examples; built-ins listed once",
+    () =>
       Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask()
-        const files = yield* sandbox.files(taskId)
-        const [status, statusJson, urls, urlsJson] = yield* Effect.all([
-          run(["status", taskId.toUpperCase()], env),
-          run(["status", taskId, "--json"], env),
-          run(["urls", taskId], env),
-          run(["urls", "--json", taskId], env)
-        ], { concurrency: "unbounded" })
-        assertExit(status, 0)
-        assert.strictEqual(status.stdout, "completed\n")
-        assert.strictEqual(status.stderr, "")
-        assert.deepStrictEqual(json(statusJson), { taskId, status: "completed" })
-
-        assertExit(urls, 0)
-        const plain = lines(urls.stdout)
-        assert.deepStrictEqual(plain.map((url) => new URL(url).pathname), files.map((file) => file.path))
-        const listed = json(urlsJson) as ReadonlyArray<{ fileName: string; url: string; expiresAt: string }>
-        assert.deepStrictEqual(listed.map((url) => url.fileName), files.map((file) => file.name))
-        for (const url of listed) {
-          assert.deepStrictEqual(Object.keys(url), ["fileName", "url", "expiresAt"])
-          assert.match(url.expiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
-          assert.isAbove(Date.parse(url.expiresAt), Date.now())
+        const asked = [["--help"], ["help"], ...commands.map((command) => ["help", command]), ["download", "-h"]]
+        const results = yield* Effect.forEach(asked, (args) => run(args, {}), { concurrency: "unbounded" })
+        for (const [index, result] of results.entries()) {
+          const what = asked[index]!.join(" ")
+          assertExit(result, 0)
+          assert.strictEqual(result.stderr, "", what)
+          const shown = result.stdout.split("\n").slice(0, -1)
+          assert.isAtMost(shown.length, 40, `${what}: ${shown.length} lines`)
+          for (const line of shown) assert.isAtMost(line.length, 80, `${what}: ${line}`)
+          assert.notInclude(result.stdout, "\x1b[", "plain text when stdout is not a terminal")
+          assert.notMatch(result.stdout, /A user-defined piece of text|A true or false value|This setting is optional/)
         }
-      })
-    ))
-
-  it.live("tasks: one line per task (id, status, created, description) and a JSON array, page by page", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const done = yield* sandbox.createTask({ description: "first export" })
-        const running = yield* sandbox.createTask({ runningFor: "1 hour", description: "second export" })
-        const [plain, all] = yield* Effect.all([
-          run(["tasks"], env),
-          run(["tasks", "--json", "--size", "1"], env)
-        ], { concurrency: "unbounded" })
-        assertExit(plain, 0)
-        const rows = lines(plain.stdout).map((line) => line.split(/\s+/))
-        assert.sameMembers(rows.map((row) => row[0]), [done, running])
-        const byId = new Map(rows.map((row) => [row[0], row]))
-        assert.strictEqual(byId.get(done)![1], "completed")
-        assert.strictEqual(byId.get(running)![1], "running")
-        assert.match(byId.get(done)![2]!, /^\d{4}-\d\d-\d\dT/)
-        assert.match(plain.stdout, /first export/)
-
-        const tasks = json(all) as ReadonlyArray<
-          { id: string; status: string; description: string; created_at: string }
-        >
-        assert.sameMembers(tasks.map((task) => task.id), [done, running], "paged one task at a time")
-        assert.strictEqual(tasks.find((task) => task.id === done)!.description, "first export")
-      })
-    ))
-
-  it.live("rows: JSON Lines by default, CSV with one header; --json prints the same, --limit stops", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask({
-          files: [
-            { rows: 3, columns: ["entity_id", "name", "comment"] },
-            { rows: 2, columns: ["comment", "entity_id", "name"], lineEnding: "crlf", bom: true }
-          ]
-        })
-        const [jsonl, limited, csv] = yield* Effect.all([
-          run(["rows", taskId], env),
-          run(["rows", taskId, "--json", "--limit", "2"], env),
-          run(["rows", taskId, "--format", "csv"], env)
-        ], { concurrency: "unbounded" })
-        assertExit(jsonl, 0)
-        const records = lines(jsonl.stdout).map((line) => JSON.parse(line) as Record<string, string>)
-        assert.strictEqual(records.length, 5)
-        for (const record of records) assert.sameMembers(Object.keys(record), ["entity_id", "name", "comment"])
-        assert.isTrue(records.some((record) => /[\n",]/.test(record.comment!)), "quoted fields survive")
-        assert.strictEqual(limited.stdout, lines(jsonl.stdout).slice(0, 2).map((line) => `${line}\n`).join(""))
-
-        assertExit(csv, 0)
-        assert.isTrue(csv.stdout.startsWith("entity_id,name,comment\n"), "one header, the first file's")
-        assert.strictEqual(csv.stdout.match(/^entity_id,/gm)!.length, 1)
-        for (const record of records) {
-          assert.include(csv.stdout, `${record.entity_id},`, "every record, in the header's order")
+        const [root, rootAgain, ...perCommand] = results.map((result) => result.stdout)
+        assert.strictEqual(rootAgain, root, "textreveal help is textreveal --help")
+        for (const command of commands) assert.match(root!, new RegExp(`^  ${command} +\\S`, "m"))
+        for (const builtIn of builtIns) assert.include(root!, builtIn)
+        for (const code of ["0", "1", "2", "3", "4", "5", "6", "7", "8", "130"]) {
+          assert.match(root!, new RegExp(`^ +${code} +\\S`, "m"))
         }
-      })
-    ))
-
-  it.live("wait: polls until completed, then prints the status, with a log line per status change; download --wait", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask({ runningFor: "2 seconds" })
-        const other = yield* sandbox.createTask({ runningFor: "1 second", files: [{ rows: 10 }] })
-        const out = tempDir()
-        const [waited, downloaded] = yield* Effect.all([
-          run(["wait", taskId], env),
-          run(["download", other, "--wait", "--out", out], env)
-        ], { concurrency: "unbounded" })
-        assertExit(waited, 0)
-        assert.strictEqual(waited.stdout, "completed\n")
-        // (The line for `running` is checked below with a task that runs for an hour: a slow machine may start
-        // this child after the task has completed.)
-        assert.match(waited.stderr, new RegExp(`^\\S+Z INFO task ${taskId}: completed$`, "m"))
-        assert.notInclude(waited.stderr, "\x1b", "no escape codes when stderr is not a terminal")
-        assertExit(downloaded, 0)
-        assert.strictEqual(lines(downloaded.stdout).length, 1)
-
-        const again = yield* run(["wait", taskId, "--json", "--quiet", "--timeout", "1m"], env)
-        assert.deepStrictEqual(json(again), { taskId, status: "completed" })
-        assert.strictEqual(again.stderr, "", "--quiet: no progress")
-      })
-    ))
-
-  it.live("download: the files on disk with the sandbox's sha256, a line per file; a re-run skips them", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask()
-        const files = yield* sandbox.files(taskId)
-        const cwd = tempDir()
-        const first = yield* Effect.scoped(Effect.flatMap(start(["download", taskId], env, { cwd }), (r) => r.result))
-        assertExit(first, 0)
-        const out = path.join(fs.realpathSync(cwd), taskId)
-        assert.deepStrictEqual(
-          lines(first.stdout).map((line) => line.split("\t")),
-          files.map((file) => [path.join(out, file.name), String(file.size), file.sha256])
-        )
-        for (const file of files) assert.strictEqual(sha256(path.join(out, file.name)), file.sha256)
-        for (const file of files) {
-          assert.match(first.stderr, new RegExp(`INFO ${file.name}: finished, ${file.size} bytes`))
-        }
-        assert.notInclude(first.stderr, "\x1b")
-
-        const again = yield* run(["download", taskId, "--out", out, "--json", "--verbose"], env)
-        assert.deepStrictEqual(
-          json(again),
-          files.map((file) => ({
-            fileName: file.name,
-            path: path.join(out, file.name),
-            bytes: file.size,
-            sha256: file.sha256,
-            skipped: true
-          }))
-        )
-        assert.match(again.stderr, /already complete, skipped/)
-        assert.match(again.stderr, /DEBUG TextReveal token obtained/, "--verbose logs renewals on stderr")
-      })
-    ))
-
-  it.live("credentials missing or refused exit 3, naming the variables; no secret is printed", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask()
-        const wrongPassword = "Wr0ng-Pa55word-0f-the-user"
-        const token = "tok-0123456789abcdefXYZ"
-        const results = yield* Effect.all([
-          run(["status", taskId], { ...env, TEXTREVEAL_USERNAME: undefined, TEXTREVEAL_PASSWORD: undefined }),
-          run(["status", taskId, "--verbose"], { ...env, TEXTREVEAL_PASSWORD: wrongPassword }),
-          run(["download", taskId, "--json", "--verbose"], {
-            TEXTREVEAL_BASE_URL: sandbox.baseUrl,
-            TEXTREVEAL_TOKEN: token
-          }),
-          run(["status", taskId], { ...env, TEXTREVEAL_BASE_URL: "ftp://example.com/v3" })
-        ], { concurrency: "unbounded" })
-        const [none, refused, badToken, badUrl] = results
-        assertFailure(
-          none,
-          3,
-          /No TextReveal credentials: set TEXTREVEAL_TOKEN, or TEXTREVEAL_USERNAME and TEXTREVEAL_PASSWORD/
-        )
-        assertFailure(refused, 3, /refused the credentials/)
-        assertFailure(badToken, 3, /refused the credentials/)
-        assertFailure(badUrl, 3, /TEXTREVEAL_BASE_URL must be an http\(s\) URL/)
-        for (const result of results) {
-          for (const secret of [wrongPassword, token, sandbox.password]) {
-            assert.notInclude(result.stdout + result.stderr, secret)
+        assert.include(root!, "TEXTREVEAL_USERNAME")
+        for (const [index, text] of perCommand.slice(0, commands.length).entries()) {
+          assert.match(text, new RegExp(`^Usage: textreveal ${commands[index]} `), "the usage line names the bin")
+          assert.match(text, /\nExamples:\n  textreveal /)
+          for (const builtIn of builtIns) {
+            assert.notInclude(text, builtIn, `${commands[index]}: built-ins once, at the top`)
           }
         }
-      }), { password: "the-sandbox-s3cret-pa55" }))
+        const download = perCommand[commands.indexOf("download")]!
+        assert.strictEqual(perCommand.at(-1), download, "download -h is textreveal help download")
+        assert.match(download, /--concurrency N +files fetched at once, 1 to 64 \(default: 4\)/)
+        assert.match(download, /--out DIR[^]*\(default: \.\/<task-id>\)/)
+        assert.match(perCommand[commands.indexOf("sandbox")]!, /\(default: 8787\)/)
+        assert.match(perCommand[commands.indexOf("wait")]!, /--timeout DURATION[^]*\(default: no limit\)/)
+      }),
+    { timeout: limit(10) }
+  )
 
-  it.live("a token endpoint echoing the password upper-cased, in any escape: exit 3, no secret printed in any case", () =>
+  it.live("-V and --version print the version alone", () =>
     Effect.gen(function*() {
-      const password = "Pa55/w0rd<of>&the-user"
-      const upper = password.toUpperCase()
-      const echoes = [
-        JSON.stringify({ error: "invalid_grant", error_description: `Wrong password ${upper}` }),
-        JSON.stringify({ error: "invalid_grant", error_description: `Wrong password ${upper}` }).replaceAll("/", "\\/"),
-        `<html><p>Wrong password ${
-          upper.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-        }</p></html>`,
-        `Wrong password ${encodeURIComponent(upper)}`
-      ]
-      const results = yield* Effect.forEach(
-        echoes,
-        (body) =>
-          Effect.flatMap(
-            hostileServer(() => ({ status: 401, body })),
-            (server) =>
-              run(["status", unknownTask, "--verbose"], {
-                TEXTREVEAL_BASE_URL: `${server}/v3`,
-                TEXTREVEAL_TOKEN_URL: `${server}/oauth/token`,
-                TEXTREVEAL_USERNAME: "api-key-of-the-user",
-                TEXTREVEAL_PASSWORD: password
-              })
-          ),
-        { concurrency: "unbounded" }
-      )
+      const results = yield* Effect.forEach([["-V"], ["--version"]], (args) => run(args, {}), {
+        concurrency: "unbounded"
+      })
       for (const result of results) {
-        assertFailure(result, 3, /refused the credentials/)
-        const printed = (result.stdout + result.stderr).toLowerCase()
-        for (const secret of [password, "pa55", "w0rd", "api-key-of-the-user"]) {
-          assert.notInclude(printed, secret.toLowerCase())
-        }
+        assertExit(result, 0)
+        assert.strictEqual(result.stdout, `${libraryVersion}\n`)
       }
-    }).pipe(Effect.scoped))
+    }), { timeout: limit(2) })
 
-  it.live("tasks from a server alternating its cursors A, B, A …: exit 8 naming the repeated cursor", () =>
-    Effect.gen(function*() {
-      let pages = 0
-      // After 1000 pages the server says it is done: a listing that does not stop at the repetition ends with 0.
-      const server = yield* hostileServer(() => {
-        pages++
-        const task = { id: unknownTask, status: "completed", description: `page ${pages}` }
-        const cursor = pages >= 1000 ? null : pages % 2 === 1 ? "A" : "B"
-        return {
-          status: 200,
-          body: JSON.stringify({ data: [task], size: 1, has_next: cursor !== null, count: 1, search_after: cursor })
+  it.live(
+    "bad usage exits 2, every first line prefixed textreveal: and naming the mistake; --wizard without a terminal does not wait",
+    () =>
+      Effect.gen(function*() {
+        const cases: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
+          [[], /^textreveal: a command is required: status, wait/],
+          [["frobnicate"], /^textreveal: unknown command 'frobnicate'/],
+          [["--foo", "status", unknownTask], /^textreveal: unknown option --foo\./],
+          [["status", unknownTask, "--frob"], /^textreveal: unknown option '--frob'/],
+          [["urls"], /^textreveal: missing argument <task-id>/],
+          [["status", "not-a-uuid"], /^textreveal: a task id is a UUID.*"not-a-uuid"/],
+          [
+            ["download", unknownTask, "-c", "abc"],
+            /^textreveal: --concurrency takes a whole number from 1 to 64, got "abc"/
+          ],
+          [["wait", unknownTask, "--timeout", "soon"], /^textreveal: expected a duration such as 90s, 5m, 2h.*"soon"/],
+          [["status", unknownTask, "--wizard"], /^textreveal: --wizard asks its questions on a terminal/]
+        ]
+        const results = yield* Effect.forEach(cases, ([args]) => run(args, {}), { concurrency: "unbounded" })
+        for (const [index, result] of results.entries()) {
+          assertExit(result, 2)
+          assert.strictEqual(result.stdout, "")
+          assert.match(result.stderr, cases[index]![1])
+          assert.lengthOf(lines(result.stderr), 2, result.stderr)
+          assert.notMatch(result.stderr, /\n\s+at /)
         }
-      })
-      const result = yield* run(["tasks"], { TEXTREVEAL_BASE_URL: `${server}/v3`, TEXTREVEAL_TOKEN: "tok-cli-cursor" })
-      assertExit(result, 8)
-      assert.match(result.stderr, /on page 3 the search_after cursor it had already given on page 1/)
-      assert.strictEqual(lines(result.stdout).length, 2)
-      assert.strictEqual(pages, 3)
-    }).pipe(Effect.scoped))
+      }),
+    { timeout: limit(9) }
+  )
 
-  it.live("NotFound and Forbidden exit 4", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const hidden = yield* sandbox.createTask({ accessible: false })
-        const [missing, forbidden] = yield* Effect.all([
-          run(["status", unknownTask], env),
-          run(["download", hidden, "--out", tempDir()], env)
-        ], { concurrency: "unbounded" })
-        assertFailure(missing, 4, new RegExp(`no task ${unknownTask}`))
-        assertFailure(forbidden, 4, new RegExp(`forbids access to task ${hidden}`))
-      })
-    ))
-
-  it.live("a 429 storm ends in 5 after the retries, each retry logged with --verbose", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask()
-        yield* sandbox.injectFault("status", Sandbox.Fault.TooManyRequests({ retryAfter: 0 }), { rate: 1 })
-        const result = yield* run(["status", taskId, "--verbose", "--json"], env)
-        assertFailure(result, 5, /still rate limiting after 9 attempts/)
-        assert.strictEqual(result.stderr.match(/WARN TextReveal request failed, retrying .*status=429/g)?.length, 8)
-      })
-    ))
-
-  it.live("a failed task exits 6: wait prints the final status, download says it failed", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask({ outcome: "failed" })
-        const [waited, downloaded] = yield* Effect.all([
-          run(["wait", taskId, "--json"], env),
-          run(["download", taskId, "--json", "--out", tempDir()], env)
-        ], { concurrency: "unbounded" })
-        assertExit(waited, 6)
-        assert.deepStrictEqual(JSON.parse(waited.stdout), { taskId, status: "failed" })
-        assert.match(waited.stderr, new RegExp(`task ${taskId} failed`))
-        assertFailure(downloaded, 6, new RegExp(`task ${taskId} failed`))
-      })
-    ))
-
-  it.live("a task not completed exits 7: wait --timeout, and urls before it is finished", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask({ runningFor: "1 hour" })
-        const [waited, urls] = yield* Effect.all([
-          run(["wait", taskId, "--timeout", "3s"], env),
-          run(["urls", taskId], env)
-        ], { concurrency: "unbounded" })
-        assertFailure(waited, 7, /was not completed in time \(last status: running\)/)
-        assert.match(waited.stderr, new RegExp(`^\\S+Z INFO task ${taskId}: running$`, "m"), "a line per status change")
-        assertFailure(urls, 7, new RegExp(`task ${taskId} is not finished yet`))
-        assert.match(urls.stderr, new RegExp(`textreveal wait ${taskId}`))
-      })
-    ))
-
-  it.live("a service or file host that keeps failing exits 8", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask({ files: [{ rows: 10, name: "only.csv" }] })
-        yield* sandbox.injectFault("status", Sandbox.Fault.MalformedJson(), { rate: 1 })
-        yield* sandbox.injectFault("file", Sandbox.Fault.TooManyRequests({ retryAfter: 0 }), { rate: 1 })
-        const out = tempDir()
-        const [status, downloaded, unreachable] = yield* Effect.all([
-          run(["status", taskId], env),
-          run(["download", taskId, "--out", out], env),
-          run(["status", taskId], { ...env, TEXTREVEAL_BASE_URL: "http://127.0.0.1:1/v3" })
-        ], { concurrency: "unbounded" })
-        assertFailure(status, 8, /answered something unexpected/)
-        assertFailure(downloaded, 8, /only\.csv could not be downloaded/)
-        assert.match(downloaded.stderr, /Run the same command again/)
-        assert.deepStrictEqual(fs.readdirSync(out).filter((name) => !name.startsWith(".")), [])
-        assertFailure(unreachable, 8, /could not get an answer from TextReveal/)
-      })
-    ))
-
-  it.live("corrupt gzip ends rows at once with exit 8, naming the file, in every output mode", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const gzip = zlib.gzipSync("id,name\n1,a\n2,b\n")
-        // The CRC alone is wrong: every byte inflates, then the check fails.
-        gzip[gzip.length - 8]! ^= 0xff
-        const taskId = yield* sandbox.createTask({ files: [{ name: "bad.csv.gz", content: gzip }] })
-        const results = yield* Effect.all([
-          run(["rows", taskId], env),
-          run(["rows", taskId, "--json"], env),
-          run(["rows", taskId, "--format", "csv"], env)
-        ], { concurrency: "unbounded" })
-        for (const result of results) assertFailure(result, 8, /bad\.csv\.gz could not be downloaded: .*gzip/)
-      })
-    ))
-
-  it.live("SIGINT during a download exits 130 and leaves only temporary files", () =>
-    withSandbox((sandbox, env) =>
-      Effect.gen(function*() {
-        const taskId = yield* sandbox.createTask({ files: [{ rows: 4000, name: "big.csv" }, { rows: 4000 }] })
-        yield* sandbox.injectFault("file", Sandbox.Fault.SlowBody({ delay: "20 millis", chunkSize: 4096 }), { rate: 1 })
-        const out = tempDir()
-        const running = yield* start(["download", taskId, "--out", out], env)
-        yield* running.waitFor(/big\.csv: started/)
-        running.child.kill("SIGINT")
-        const result = yield* running.result
-        assertExit(result, 130)
-        assert.strictEqual(result.stdout, "")
-        assert.match(result.stderr, /interrupted; files not finished are left under temporary names/)
-        const left = fs.readdirSync(out)
-        assert.include(left, ".big.csv.part")
-        for (const name of left) assert.isTrue(name.startsWith("."), `${name} is not under a final name`)
-      })
-    ))
-
-  it.live("sandbox prints the export lines and demo task ids, serves the other commands, stops on Ctrl-C", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const sandbox = yield* start(["sandbox", "--port", "0"], {})
-      yield* sandbox.waitFor(/RUNNING_TASK_ID=\S+\n/, "stdout")
-      const exported = Object.fromEntries(
-        lines(sandbox.stdout()).flatMap((line) => {
-          const match = /^export (\w+)=(\S+)$/.exec(line)
-          return match === null ? [] : [[match[1]!, match[2]!]]
+  it.live.each([["SIGINT", 130], ["SIGTERM", 143]] as const)(
+    "%s during a download exits %i and leaves only temporary files",
+    ([signal, code]) =>
+      withSandbox((sandbox, env) =>
+        Effect.gen(function*() {
+          const taskId = yield* sandbox.createTask({ files: [{ rows: 4000, name: "big.csv" }, { rows: 4000 }] })
+          yield* sandbox.injectFault("file", Sandbox.Fault.SlowBody({ delay: "20 millis", chunkSize: 4096 }), {
+            rate: 1
+          })
+          const out = tempDir()
+          const running = yield* start(["download", taskId, "--out", out], env)
+          yield* running.waitFor(/big\.csv: started/)
+          running.child.kill(signal)
+          const result = yield* running.result
+          assertExit(result, code)
+          assert.strictEqual(result.stdout, "")
+          assert.match(result.stderr, /interrupted; files not finished are left under temporary names/)
+          const left = fs.readdirSync(out)
+          assert.include(left, ".big.csv.part")
+          for (const name of left) assert.isTrue(name.startsWith("."), `${name} is not under a final name`)
         })
-      )
-      assert.includeMembers(Object.keys(exported), [
-        "TEXTREVEAL_BASE_URL",
-        "TEXTREVEAL_TOKEN_URL",
-        "TEXTREVEAL_USERNAME",
-        "TEXTREVEAL_PASSWORD",
-        "TASK_ID",
-        "RUNNING_TASK_ID"
-      ])
-      const done = yield* run(["status", exported.TASK_ID!], exported)
-      assert.strictEqual(done.stdout, "completed\n")
-      sandbox.child.kill("SIGINT")
-      assertExit(yield* sandbox.result, 130)
-    })))
+      ),
+    { timeout: limit(1) }
+  )
+
+  it.live(
+    "sandbox prints the export lines and demo task ids, serves the other commands, stops on Ctrl-C",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const sandbox = yield* start(["sandbox", "--port", "0"], {})
+        yield* sandbox.waitFor(/RUNNING_TASK_ID=\S+\n/, "stdout")
+        const exported = Object.fromEntries(
+          lines(sandbox.stdout()).flatMap((line) => {
+            const match = /^export (\w+)=(\S+)$/.exec(line)
+            return match === null ? [] : [[match[1]!, match[2]!]]
+          })
+        )
+        assert.includeMembers(Object.keys(exported), [
+          "TEXTREVEAL_BASE_URL",
+          "TEXTREVEAL_TOKEN_URL",
+          "TEXTREVEAL_USERNAME",
+          "TEXTREVEAL_PASSWORD",
+          "TASK_ID",
+          "RUNNING_TASK_ID"
+        ])
+        const done = yield* run(["status", exported.TASK_ID!], exported)
+        assert.strictEqual(done.stdout, "completed\n")
+        sandbox.child.kill("SIGINT")
+        assertExit(yield* sandbox.result, 130)
+      })),
+    { timeout: limit(2) }
+  )
 
   it.live.skipIf(!hasScript)(
     "in a terminal (util-linux `script`; skipped when missing), download draws bars and clears them at the end",
@@ -525,6 +223,7 @@ describe.concurrent("textreveal", () => {
           assert.include(after, path.join(out, "b.csv"))
           assert.notInclude(after, "█")
         })
-      )
+      ),
+    { timeout: limit(1) }
   )
 })

@@ -1,10 +1,11 @@
 /**
- * The `textreveal` command: its subcommands, and the help's footer (environment and exit codes).
+ * The `textreveal` command and its subcommands, as `@effect/cli` parses them. The commands that call the API
+ * get its layers here, once (`withApi`): a handler only asks for `TextRevealClient` or `TaskResults`. Help
+ * is not `@effect/cli`'s: `argv.ts` answers it from `help.ts`.
  *
  * @internal
  */
 import * as Command from "@effect/cli/Command"
-import * as HelpDoc from "@effect/cli/HelpDoc"
 import { libraryVersion } from "../internal/version.js"
 import { UsageError } from "./command.js"
 import * as Download from "./commands/download.js"
@@ -15,60 +16,39 @@ import * as Status from "./commands/status.js"
 import * as Tasks from "./commands/tasks.js"
 import * as Urls from "./commands/urls.js"
 import * as Wait from "./commands/wait.js"
-import * as ExitCodes from "./exitCodes.js"
+import { commandNames } from "./help.js"
+import * as Layers from "./layers.js"
 
-const commandNames = "urls, status, wait, download, export, rows, tasks or sandbox"
+/**
+ * Gives a command the API's layers (`TaskResults`, `TextRevealClient`), built from the `TEXTREVEAL_*`
+ * variables when the command runs, after its arguments are parsed. A configuration error ends it with
+ * exit code 3.
+ *
+ * @internal
+ */
+export const withApi = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>) =>
+  Command.provide(command, Layers.api)
 
 const root = Command.make(
   "textreveal",
   {},
-  () => new UsageError({ message: `a command is required: ${commandNames}.` })
+  () => new UsageError({ message: `a command is required: ${commandNames.join(", ")}.` })
 ).pipe(
-  Command.withDescription(
-    "Export TextReveal task results from a shell: wait for a task, download its files, read its rows."
-  ),
   Command.withSubcommands([
-    Urls.command,
-    Status.command,
-    Wait.command,
-    Download.command,
+    withApi(Status.command),
+    withApi(Wait.command),
+    withApi(Urls.command),
+    withApi(Download.command),
     Export.command,
-    Rows.command,
-    Tasks.command,
+    withApi(Rows.command),
+    withApi(Tasks.command),
     Sandbox.command
   ])
 )
 
 /**
- * A table as one paragraph of lines aligned by hand: description lists cost the help renderer more than all
- * the rest of the help (a cold start pays for it).
- */
-const rows = (entries: ReadonlyArray<readonly [string, string]>): HelpDoc.HelpDoc => {
-  const width = Math.max(...entries.map(([term]) => term.length)) + 2
-  return HelpDoc.p(entries.map(([term, description]) => `  ${term.padEnd(width)}${description}`).join("\n"))
-}
-
-const footer = HelpDoc.blocks([
-  HelpDoc.h1("ENVIRONMENT"),
-  rows([
-    ["TEXTREVEAL_TOKEN", "a bearer token (fixed; not renewed)"],
-    ["TEXTREVEAL_USERNAME", "the API key, with TEXTREVEAL_PASSWORD (the secret) when no token is set:"],
-    ["", "tokens are obtained and renewed"],
-    ["TEXTREVEAL_TOKEN_URL", "the token endpoint (default https://login.textreveal.com/oauth/token)"],
-    ["TEXTREVEAL_BASE_URL", "the API (default https://api.textreveal.com/v3)"],
-    ["NO_COLOR", "no colours on a terminal"]
-  ]),
-  HelpDoc.h1("EXIT CODES"),
-  rows(ExitCodes.table.map(([code, when]) => [String(code), when] as const))
-])
-
-/**
- * Runs the command line on `process.argv`.
+ * Parses `argv` (`node`, the script, then the arguments) and runs the command it names.
  *
  * @internal
  */
-export const cli = Command.run(root, {
-  name: "textreveal",
-  version: libraryVersion,
-  footer
-})
+export const cli = Command.run(root, { name: "textreveal", version: libraryVersion })

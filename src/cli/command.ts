@@ -33,7 +33,7 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
  *
  * @internal
  */
-export const report = (cause: Cause.Cause<unknown>, context: Failure.Context = {}) =>
+export const report = (cause: Cause.Cause<Failure.Known>, context: Failure.Context = {}) =>
   Effect.gen(function*() {
     const stderr = yield* Stderr
     const error = Cause.failureOption(cause)
@@ -55,11 +55,12 @@ const interruptedLines = (context: Failure.Context): ReadonlyArray<string> =>
 
 /**
  * Runs a command's work with `--verbose` applied; a failure is reported and becomes {@link Exited}. An
- * interruption (Ctrl-C) says so and stays an interruption (exit code 130).
+ * interruption (Ctrl-C, SIGTERM) says so and stays an interruption (exit code 130 or 143). The work may fail
+ * only with {@link Failure.Known} errors: one that can fail otherwise is a compile error here.
  *
  * @internal
  */
-export const run = <E, R>(
+export const run = <E extends Failure.Known, R>(
   flags: { readonly verbose: boolean },
   context: Failure.Context,
   work: Effect.Effect<void, E, R>

@@ -19,6 +19,24 @@ const text = (args: ReadonlyArray<unknown>, styled: boolean) => {
 }
 
 /**
+ * A usage error of `@effect/cli` in the form of every other message: `textreveal: ` first, then the reason
+ * in lower case (`Received unknown argument: '--frob'` becomes `textreveal: unknown option '--frob'`).
+ *
+ * @internal
+ */
+export const usageLine = (message: string): string => {
+  const unknown = /^Received unknown argument: '(.*)'$/s.exec(message)
+  const reason = unknown === null
+    ? message.trim()
+    : unknown[1]!.startsWith("-")
+    ? `unknown option '${unknown[1]}'`
+    : `unexpected argument '${unknown[1]}'`
+  return reason.startsWith("textreveal: ")
+    ? reason
+    : `textreveal: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`
+}
+
+/**
  * The console of the command line, over its `Stdout` and `Stderr`.
  *
  * @internal
@@ -31,7 +49,8 @@ export const layer: Layer.Layer<never, never, Stdout | Stderr> = Layer.unwrapEff
     const stdoutStyled = process.stdout.isTTY === true && process.env.NO_COLOR === undefined
     const out = (...args: ReadonlyArray<unknown>) =>
       Effect.ignore(stdout.line(text(args, stdoutStyled).replace(/\n+$/, "")))
-    const err = (...args: ReadonlyArray<unknown>) => stderr.line(text(args, stderr.color).replace(/\n+$/, ""))
+    const err = (...args: ReadonlyArray<unknown>) =>
+      stderr.line(usageLine(text(args, stderr.color).replace(/\n+$/, "")))
     const console: Console.Console = { ...base, log: out, info: out, error: err, warn: err, debug: err, trace: err }
     return Console.setConsole(console)
   })

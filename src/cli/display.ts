@@ -8,10 +8,11 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
 import type * as Task from "../Task.js"
 import type * as TaskResults from "../TaskResults.js"
-import { formatLine } from "./logger.js"
 import * as Bars from "./progressBars.js"
 import type { Service as Stderr } from "./stderr.js"
 
@@ -42,8 +43,9 @@ const animate = (
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(draw, Effect.sleep(frameInterval))))
   })
 
-const logLine = (stderr: Stderr, message: string) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => stderr.line(formatLine(new Date(now), "INFO", message)))
+/** A progress line: an `Info` entry of the command line's logger, printed whatever its minimum level. */
+const logLine = (_stderr: Stderr, message: string) =>
+  Effect.logInfo(message).pipe(Logger.withMinimumLogLevel(LogLevel.Info))
 
 /** Bytes over time, to tell a rate. */
 class Meter {
@@ -159,7 +161,7 @@ export const download = (stderr: Stderr, mode: Mode): Effect.Effect<Download, ne
         }
         if (!file.finished && complete(file)) {
           file.finished = true
-          return logLine(stderr, `${file.name}: finished, ${file.bytes} bytes`)
+          return logLine(stderr, `${file.name}: finished, ${Bars.formatBytes(file.bytes)}`)
         }
         return Effect.void
       })
@@ -168,11 +170,12 @@ export const download = (stderr: Stderr, mode: Mode): Effect.Effect<Download, ne
       mode !== "lines" ? Effect.void : Effect.forEach(results, (result) => {
         const file = files.get(result.fileName)
         if (file?.finished === true) return Effect.void
-        return logLine(
-          stderr,
-          result.skipped
-            ? `${result.fileName}: already complete, skipped`
-            : `${result.fileName}: finished, ${result.bytes} bytes`
+        if (result.skipped) return logLine(stderr, `${result.fileName}: already complete, skipped`)
+        // A file complete at its first report (a small one) has its started line now, beside its end.
+        const size = Bars.formatBytes(result.bytes)
+        return Effect.zipRight(
+          file?.started === true ? Effect.void : logLine(stderr, `${result.fileName}: started, ${size}`),
+          logLine(stderr, `${result.fileName}: finished, ${size}`)
         )
       }, { discard: true })
 

@@ -24,8 +24,10 @@ export const ExitCode = {
   NotCompleted: 7,
   /** The service, the network, a file host or the disk kept failing. */
   Unavailable: 8,
-  /** Interrupted (Ctrl-C, SIGTERM). */
-  Interrupted: 130
+  /** Interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report it. */
+  Interrupted: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  Terminated: 143
 } as const
 
 /** @internal */
@@ -49,5 +51,24 @@ export const table: ReadonlyArray<readonly [code: ExitCode, when: string]> = [
     ExitCode.Unavailable,
     "the service, the network, a file host or the disk kept failing (ServerError, RequestError, ResponseError, DownloadError)"
   ],
-  [ExitCode.Interrupted, "interrupted (Ctrl-C): stopped cleanly, no partial file under a final name"]
+  [ExitCode.Interrupted, "interrupted (Ctrl-C): stopped cleanly, no partial file under a final name"],
+  [ExitCode.Terminated, "stopped by SIGTERM, as cleanly as by Ctrl-C"]
+]
+
+/**
+ * The same, one short line each, for the top-level help.
+ *
+ * @internal
+ */
+export const short: ReadonlyArray<readonly [code: ExitCode, when: string]> = [
+  [ExitCode.Success, "success"],
+  [ExitCode.Unexpected, "a bug (the only case with a stack trace)"],
+  [ExitCode.Usage, "bad usage: unknown command or option, a missing or invalid argument"],
+  [ExitCode.Credentials, "credentials missing or refused"],
+  [ExitCode.Access, "the task is forbidden or not found"],
+  [ExitCode.RateLimited, "still rate limited after the retries"],
+  [ExitCode.TaskFailed, "the task failed"],
+  [ExitCode.NotCompleted, "the task is not completed (wait timed out, or not finished)"],
+  [ExitCode.Unavailable, "the service, the network, a file host or the disk kept failing"],
+  [ExitCode.Interrupted, "interrupted by Ctrl-C; 143: by SIGTERM (no partial file left)"]
 ]

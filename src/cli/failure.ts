@@ -5,10 +5,17 @@
  * @internal
  */
 import * as ValidationError from "@effect/cli/ValidationError"
+import type * as PlatformError from "@effect/platform/Error"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
-import * as Predicate from "effect/Predicate"
+import * as Match from "effect/Match"
+import type { SandboxError } from "../sandbox/Sandbox.js"
+import type * as TaskResults from "../TaskResults.js"
+import type * as TextRevealClient from "../TextRevealClient.js"
+import type { UsageError } from "./command.js"
 import { ExitCode } from "./exitCodes.js"
+import type { StdoutClosed } from "./stdout.js"
 
 /**
  * An exit code and the lines that explain it (none for a success or a usage error `@effect/cli` already
@@ -65,21 +72,7 @@ const renameOption = (path: ReadonlyArray<string>, message: string): string => {
   return message.startsWith(`${option} `) ? `${variable}${message.slice(option!.length)}` : `${variable}: ${message}`
 }
 
-/** `1h 2m 3s` → `1h 2m 3s`, `1500ms` → `2s` (a person does not need the milliseconds). */
-const human = (duration: Duration.Duration): string => {
-  const seconds = Math.ceil(Duration.toMillis(duration) / 1000)
-  return Duration.format(Duration.seconds(seconds))
-}
-
 const task = (context: Context) => context.taskId === undefined ? "the task" : `task ${context.taskId}`
-
-const field = <A>(error: unknown, name: string, guard: (u: unknown) => u is A): A | undefined =>
-  Predicate.hasProperty(error, name) && guard(error[name]) ? error[name] : undefined
-
-const messageOf = (error: unknown): string => {
-  const message = field(error, "message", Predicate.isString)
-  return message === undefined || message === "" ? String(error) : message
-}
 
 const notFinished = (context: Context): Failure =>
   fail(
@@ -97,131 +90,161 @@ const resumeHint = (context: Context) =>
     : "Run the same command again: complete files are kept, partial ones resume."
 
 /**
- * The exit code and lines for a failure of a command (any error the library's operations, the layers or the
- * command line can fail with).
+ * Every failure a command can end with: the errors of the library's operations, of its layers and of the
+ * sandbox, of the disk, and of the command line itself. A command whose work can fail otherwise does not
+ * compile (`Cli.run` takes only these), and {@link describe} handles each tag.
  *
  * @internal
  */
-export const describe = (error: unknown, context: Context = {}): Failure => {
+export type Known =
+  | TextRevealClient.ApiError
+  | TaskResults.TaskFailed
+  | TaskResults.WaitTimeout
+  | TaskResults.DownloadError
+  | TaskResults.DeadlineExceeded
+  | TaskResults.RowError
+  | PlatformError.PlatformError
+  | ConfigError.ConfigError
+  | ValidationError.ValidationError
+  | StdoutClosed
+  | UsageError
+  | SandboxError
+  | HttpServerError.ServeError
+
+/** A non-zero wait in whole seconds (`1500ms` is `2s`); a zero one is no wait at all. */
+const tryAgain = (retryAfter: Duration.Duration): string => {
+  const seconds = Math.ceil(Duration.toMillis(retryAfter) / 1000)
+  return seconds <= 0 ? "Try again now." : `Try again in ${Duration.format(Duration.seconds(seconds))} or later.`
+}
+
+const attemptsOf = (attempts: number) => attempts > 1 ? ` after ${attempts} attempts` : ""
+
+const diskHint = (context: Context) =>
+  context.directory === undefined
+    ? "Check the disk and its permissions."
+    : `Check that ${context.directory} can be written.`
+
+/**
+ * The system error code a text names (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`), if any.
+ *
+ * @internal
+ */
+export const systemCode = (text: string): string | undefined => /\bE[A-Z][A-Z0-9_]{2,}\b/.exec(text)?.[0]
+
+/** The first `code` (`ECONNREFUSED`) on an error or its causes. */
+const codeOf = (error: unknown, depth = 0): string | undefined => {
+  if (typeof error !== "object" || error === null || depth > 4) return undefined
+  const code = (error as { readonly code?: unknown }).code
+  return typeof code === "string" ? code : codeOf((error as { readonly cause?: unknown }).cause, depth + 1)
+}
+
+/** ` at 127.0.0.1:9 (ECONNREFUSED, after 4 attempts)`: where, and why once, not the error and its causes in turn. */
+const unreachable = (error: TextRevealClient.ApiError & { readonly _tag: "RequestError" }): string => {
+  const host = URL.canParse(error.request.url) ? ` at ${new URL(error.request.url).host}` : ""
+  const description = error.description ?? error.reason
+  return `${host}: ${codeOf(error.cause) ?? systemCode(description) ?? description}`
+}
+
+/**
+ * The exit code and lines for a failure of a command.
+ *
+ * @internal
+ */
+export const describe = (error: Known, context: Context = {}): Failure => {
   if (ValidationError.isValidationError(error)) {
     // `@effect/cli` has printed what was wrong.
-    return { code: ExitCode.Usage, lines: ["Run `textreveal --help`, or `textreveal <command> --help`, for usage."] }
+    return { code: ExitCode.Usage, lines: ["Run `textreveal help <command>` for its options and examples."] }
   }
   if (ConfigError.isConfigError(error)) {
-    const messages = configMessages(error)
     return {
       code: ExitCode.Credentials,
       lines: [
-        ...messages.map((message) => `${prefix}${message}`),
+        ...configMessages(error).map((message) => `${prefix}${message}`),
         `textreveal reads ${variables}, and TEXTREVEAL_BASE_URL.`
       ]
     }
   }
-  const tag = field(error, "_tag", Predicate.isString)
-  switch (tag) {
-    case "StdoutClosed":
-      return { code: ExitCode.Success, lines: [] }
-    case "UsageError":
-      return fail(ExitCode.Usage, messageOf(error), "Run `textreveal --help` for usage.")
-    case "Invalid": {
-      const invalid = error as { readonly taskNotCompleted: boolean; readonly taskFailed: boolean }
-      if (invalid.taskNotCompleted) return notFinished(context)
-      if (invalid.taskFailed) return taskFailed(context)
-      return fail(ExitCode.Usage, `TextReveal refused the request: ${messageOf(error)}`, "Check the arguments.")
-    }
-    case "Unauthorized":
-      return fail(
+  return Match.valueTags(error, {
+    StdoutClosed: (): Failure => ({ code: ExitCode.Success, lines: [] }),
+    UsageError: (usage) => fail(ExitCode.Usage, usage.message, "Run `textreveal help` for usage."),
+    Invalid: (invalid) =>
+      invalid.taskNotCompleted
+        ? notFinished(context)
+        : invalid.taskFailed
+        ? taskFailed(context)
+        : fail(ExitCode.Usage, `TextReveal refused the request: ${invalid.message}`, "Check the arguments."),
+    Unauthorized: (unauthorized) =>
+      fail(
         ExitCode.Credentials,
-        `TextReveal refused the credentials: ${messageOf(error)}`,
+        `TextReveal refused the credentials: ${unauthorized.message}`,
         `Check ${variables}; a copied token may have expired.`
-      )
-    case "Forbidden":
-      return fail(
+      ),
+    Forbidden: (forbidden) =>
+      fail(
         ExitCode.Access,
-        `TextReveal forbids access to ${task(context)}: ${messageOf(error)}`,
+        `TextReveal forbids access to ${task(context)}: ${forbidden.message}`,
         "It belongs to another account, or these credentials may not read it."
-      )
-    case "NotFound":
-      return fail(
+      ),
+    NotFound: (notFound) =>
+      fail(
         ExitCode.Access,
-        `TextReveal has no ${task(context)}: ${messageOf(error)}`,
+        `TextReveal has no ${task(context)}: ${notFound.message}`,
         "Check the id; `textreveal tasks` lists the tasks these credentials can see."
-      )
-    case "TooManyRequests": {
-      const attempts = field(error, "attempts", Predicate.isNumber)
-      const retryAfter = field(error, "retryAfter", Duration.isDuration)
-      return fail(
+      ),
+    TooManyRequests: (limited) =>
+      fail(
         ExitCode.RateLimited,
-        `TextReveal is still rate limiting${attempts === undefined ? "" : ` after ${attempts} attempts`}: ${
-          messageOf(error)
-        }`,
-        retryAfter === undefined
+        `TextReveal is still rate limiting${attemptsOf(limited.attempts)}: ${limited.message}`,
+        limited.retryAfter === undefined
           ? "Try again in a few minutes; fewer exports at once help."
-          : `Try again in ${human(retryAfter)} or later.`
-      )
-    }
-    case "ServerError": {
-      const attempts = field(error, "attempts", Predicate.isNumber)
-      return fail(
+          : tryAgain(limited.retryAfter)
+      ),
+    ServerError: (server) =>
+      fail(
         ExitCode.Unavailable,
-        `TextReveal kept failing${attempts === undefined ? "" : ` (${attempts} attempts)`}: ${messageOf(error)}`,
+        `TextReveal kept failing${attemptsOf(server.attempts)}: ${server.message}`,
         "The trouble is on the service's side: try again in a few minutes."
-      )
-    }
-    case "RequestError":
-      return fail(
+      ),
+    RequestError: (request) =>
+      fail(
         ExitCode.Unavailable,
-        `could not get an answer from TextReveal: ${messageOf(error)}`,
+        `could not reach TextReveal${unreachable(request)}`,
         "Check the network, TEXTREVEAL_BASE_URL and TEXTREVEAL_TOKEN_URL, then try again."
-      )
-    case "ResponseError":
-      return fail(
+      ),
+    ResponseError: (response) =>
+      fail(
         ExitCode.Unavailable,
-        `TextReveal answered something unexpected: ${messageOf(error)}`,
+        `TextReveal answered something unexpected: ${response.message}`,
         "Try again; if it persists, report it with the output of --verbose."
-      )
-    case "DownloadError": {
-      const fileName = field(error, "fileName", Predicate.isString) ?? "a file"
-      return fail(ExitCode.Unavailable, `${fileName} could not be downloaded: ${messageOf(error)}`, resumeHint(context))
-    }
-    case "DeadlineExceeded":
-      return fail(ExitCode.Unavailable, messageOf(error), resumeHint(context))
-    case "TaskFailed":
-      return taskFailed(context)
-    case "WaitTimeout": {
-      const status = field(error, "status", Predicate.isString)
-      return fail(
+      ),
+    DownloadError: (download) =>
+      fail(
+        ExitCode.Unavailable,
+        `${download.fileName} could not be downloaded: ${download.message}`,
+        resumeHint(context)
+      ),
+    DeadlineExceeded: (deadline) => fail(ExitCode.Unavailable, deadline.message, resumeHint(context)),
+    TaskFailed: () => taskFailed(context),
+    WaitTimeout: (timeout) =>
+      fail(
         ExitCode.NotCompleted,
-        `${task(context)} was not completed in time (last status: ${status ?? "none received"}).`,
+        `${task(context)} was not completed in time (last status: ${timeout.status ?? "none received"}).`,
         "Wait longer with --timeout, or run `textreveal wait` again later."
-      )
-    }
-    case "RowError": {
-      const fileName = field(error, "fileName", Predicate.isString) ?? "a file"
-      const line = field(error, "line", Predicate.isNumber)
-      return fail(
+      ),
+    RowError: (row) =>
+      fail(
         ExitCode.Unavailable,
-        `${fileName}${line === undefined ? "" : `, line ${line}`}: ${messageOf(error)}`,
+        `${row.fileName}, line ${row.line}: ${row.message}`,
         "The file holds a record that is not valid CSV; `textreveal download` gets the file as it is."
-      )
-    }
-    case "SystemError":
-    case "BadArgument":
-      return fail(
+      ),
+    SystemError: (system) => fail(ExitCode.Unavailable, system.message, diskHint(context)),
+    BadArgument: (bad) => fail(ExitCode.Unavailable, bad.message, diskHint(context)),
+    SandboxError: (sandbox) => fail(ExitCode.Usage, sandbox.message),
+    ServeError: (serve) =>
+      fail(
         ExitCode.Unavailable,
-        messageOf(error),
-        context.directory === undefined
-          ? "Check the disk and its permissions."
-          : `Check that ${context.directory} can be written.`
-      )
-    case "SandboxError":
-      return fail(ExitCode.Usage, messageOf(error))
-    case "ServeError":
-      return fail(
-        ExitCode.Unavailable,
-        `the sandbox cannot listen: ${messageOf(field(error, "cause", Predicate.isUnknown))}`,
+        `the sandbox cannot listen: ${serve.cause instanceof Error ? serve.cause.message : String(serve.cause)}`,
         "Pick another port with --port (0 takes a free one)."
       )
-  }
-  return fail(ExitCode.Unexpected, `unexpected failure: ${messageOf(error)}`)
+  })
 }

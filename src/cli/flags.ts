@@ -84,20 +84,24 @@ const withSchema = <A, I>(schema: Schema.Schema<A, I>) => {
  *
  * @internal
  */
-export const integer = (name: string, min: number, max: number = Number.MAX_SAFE_INTEGER) =>
-  Options.integer(name).pipe(
+export const integer = (name: string, min: number, max: number = Number.MAX_SAFE_INTEGER) => {
+  const expected = `--${name} takes a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}`
+  return Options.text(name).pipe(
     Options.withPseudoName("N"),
     withSchema(
-      Schema.Number.pipe(
-        Schema.filter((n) =>
-          (Number.isInteger(n) && n >= min && n <= max) ||
-          `--${name} takes a whole number from ${min}${
-            max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`
-          }, got ${n}`
-        )
-      )
+      Schema.transformOrFail(Schema.String, Schema.Number, {
+        strict: true,
+        decode: (text, _, ast) => {
+          const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN
+          return Number.isSafeInteger(n) && n >= min && n <= max
+            ? ParseResult.succeed(n)
+            : ParseResult.fail(new ParseResult.Type(ast, text, `${expected}, got ${JSON.stringify(text)}`))
+        },
+        encode: (n) => ParseResult.succeed(String(n))
+      })
     )
   )
+}
 
 /**
  * A `DURATION`: `90s`, `5m`, `2h`, `1h30m`.

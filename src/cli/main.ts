@@ -1,48 +1,27 @@
 /**
- * The `textreveal` bin: the command line on `NodeRuntime`, with its own logger on stderr (stdout carries
- * the output only) and an exit code for every outcome (see `exitCodes.ts`).
+ * The `textreveal` bin. Help, the version and the usage mistakes found before any command is parsed are
+ * answered here, without loading Effect: `--help` starts about as fast as `node` itself. Anything else loads
+ * the program (`run.ts`, a chunk of its own in the bundle).
  *
  * @internal
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import { cli } from "./app.js"
-import { report } from "./command.js"
-import * as Console from "./console.js"
-import { ExitCode } from "./exitCodes.js"
-import * as Logger from "./logger.js"
-import * as Stderr from "./stderr.js"
-import * as Stdout from "./stdout.js"
+import * as Argv from "./argv.js"
 
-const io = Layer.mergeAll(Console.layer, Logger.layer).pipe(
-  Layer.provideMerge(Layer.merge(Stdout.layer, Stderr.layer)),
-  Layer.merge(NodeContext.layer)
-)
-
-const program = Effect.suspend(() => cli(process.argv)).pipe(
-  Effect.as(ExitCode.Success as number),
-  Effect.catchTag("Exited", (exited) => Effect.succeed(exited.code)),
-  // What is left failed before a command ran (usage errors, printed by @effect/cli) or is a bug.
-  Effect.catchAllCause((cause) =>
-    Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : report(cause)
-  ),
-  Effect.tap(() => Effect.flatMap(Stdout.Stdout, (stdout) => stdout.flush)),
-  Effect.provide(io)
-)
-
-NodeRuntime.runMain(program, {
-  disablePrettyLogger: true,
-  disableErrorReporting: true,
-  teardown: (exit, onExit) =>
-    onExit(
-      Exit.isSuccess(exit)
-        ? (typeof exit.value === "number" ? exit.value : ExitCode.Success)
-        : Cause.isInterruptedOnly(exit.cause)
-        ? ExitCode.Interrupted
-        : ExitCode.Unexpected
-    )
+const action = Argv.decide(process.argv.slice(2), {
+  columns: process.stdout.isTTY === true ? process.stdout.columns : undefined,
+  stdinIsTerminal: process.stdin.isTTY === true
 })
+
+switch (action._tag) {
+  case "Print":
+    // A reader that went away (`| head`) is no failure.
+    process.stdout.on("error", () => {})
+    process.stdout.write(action.text)
+    break
+  case "Usage":
+    process.stderr.write(`${action.lines.join("\n")}\n`)
+    process.exitCode = 2
+    break
+  case "Run":
+    void import("./run.js").then((run) => run.main())
+}

@@ -14,7 +14,6 @@ import { awaitTask } from "../awaitTask.js"
 import * as Cli from "../command.js"
 import * as Display from "../display.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stderr } from "../stderr.js"
 import { Stdout } from "../stdout.js"
 
@@ -65,7 +64,7 @@ export const command = Command.make(
         yield* stderr.clear
         if (flags.json) return yield* stdout.json(files)
         for (const file of files) yield* stdout.line(`${file.path}\t${file.bytes}\t${file.sha256}`)
-      })).pipe(Effect.provide(Layers.api))
+      }))
     )
   }
 ).pipe(

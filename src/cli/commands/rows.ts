@@ -13,7 +13,6 @@ import * as TaskResults from "../../TaskResults.js"
 import * as Cli from "../command.js"
 import * as Csv from "../csv.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stderr } from "../stderr.js"
 import { Stdout } from "../stdout.js"
 
@@ -54,7 +53,7 @@ export const command = Command.make(
           : (row: TaskResults.Row) => `${JSON.stringify(row)}\n`
         // One write per chunk of records: the output keeps up with the parser.
         yield* Stream.runForEachChunk(limited, (chunk) => stdout.write(Chunk.join(Chunk.map(chunk, line), "")))
-      }).pipe(Effect.provide(Layers.api))
+      })
     )
 ).pipe(
   Command.withDescription("Print the records of the task's CSV files, as JSON Lines or CSV.")

@@ -8,7 +8,6 @@ import * as Effect from "effect/Effect"
 import * as TextRevealClient from "../../TextRevealClient.js"
 import * as Cli from "../command.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stdout } from "../stdout.js"
 
 /** @internal */
@@ -24,7 +23,7 @@ export const command = Command.make(
         const client = yield* TextRevealClient.TextRevealClient
         const status = yield* client.getTaskStatus(flags.taskId)
         yield* flags.json ? stdout.json({ taskId: flags.taskId, status }) : stdout.line(status)
-      }).pipe(Effect.provide(Layers.api))
+      })
     )
 ).pipe(
   Command.withDescription("Print the task's status: starting, running, failed or completed.")

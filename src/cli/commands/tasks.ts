@@ -14,7 +14,6 @@ import * as Task from "../../Task.js"
 import * as TextRevealClient from "../../TextRevealClient.js"
 import * as Cli from "../command.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stdout } from "../stdout.js"
 
 const encodeTask = Schema.encodeSync(Task.Task)
@@ -62,7 +61,7 @@ export const command = Command.make(
           return stdout.write(`${separator}${item}`)
         })
         yield* stdout.write(first ? "]\n" : "\n]\n")
-      }).pipe(Effect.provide(Layers.api))
+      })
     )
 ).pipe(
   Command.withDescription("List the tasks, one per line: id, status, created, description.")

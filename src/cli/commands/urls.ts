@@ -9,7 +9,6 @@ import * as Effect from "effect/Effect"
 import * as TextRevealClient from "../../TextRevealClient.js"
 import * as Cli from "../command.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stdout } from "../stdout.js"
 
 /** @internal */
@@ -32,7 +31,7 @@ export const command = Command.make(
           })))
         }
         for (const url of urls) yield* stdout.line(url.url)
-      }).pipe(Effect.provide(Layers.api))
+      })
     )
 ).pipe(
   Command.withDescription("Print the signed URLs of the task's files, one per line (valid 5 minutes).")

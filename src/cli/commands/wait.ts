@@ -12,7 +12,6 @@ import { awaitTask } from "../awaitTask.js"
 import * as Cli from "../command.js"
 import * as Display from "../display.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stderr } from "../stderr.js"
 import { Stdout } from "../stdout.js"
 
@@ -41,7 +40,7 @@ export const command = Command.make(
           Effect.tapErrorTag("TaskFailed", () => print("failed"))
         )
         yield* print("completed")
-      }).pipe(Effect.provide(Layers.api))
+      })
     )
 ).pipe(
   Command.withDescription("Wait until the task is completed, then print its final status.")
