@@ -1,6 +1,6 @@
 /**
- * The command line's pure parts: the failure of each error (exit code and lines), and the help of each
- * command against the options `@effect/cli` parses.
+ * The command line's pure parts: the failure of each error (exit code and lines), the help of each command
+ * against the options `@effect/cli` parses, the width of progress lines.
  */
 import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
@@ -20,6 +20,7 @@ import * as Wait from "../src/cli/commands/wait.js"
 import { ExitCode } from "../src/cli/exitCodes.js"
 import * as Failure from "../src/cli/failure.js"
 import * as Help from "../src/cli/help.js"
+import * as Bars from "../src/cli/progressBars.js"
 
 const taskId = "2f1a0c3e-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
@@ -110,5 +111,22 @@ describe("help", () => {
     assert.strictEqual(Help.width("😀a"), 3)
     assert.strictEqual(Help.width("\x1b[1mbold\x1b[0m"), 4)
     assert.deepStrictEqual(Help.wrap("日本 日本 日本", 10), ["日本 日本", "日本"])
+  })
+})
+
+describe("progress", () => {
+  it("a bar's label takes its columns whatever its characters: wide ones count two, a cut never splits one", () => {
+    assert.strictEqual(Bars.fitLabel("日本語.csv", 12), "日本語.csv  ")
+    assert.strictEqual(Bars.fitLabel("日本語のファイル.csv", 9), "日本語の…")
+    assert.strictEqual(Bars.fitLabel("😀😀😀😀.csv", 6), "😀😀… ")
+    for (
+      const label of ["a.csv", "日本語のファイル.csv", "😀😀😀😀😀😀.csv", "👩‍👩‍👧‍👦 family.csv", "e\u0301te\u0301.csv"]
+    ) {
+      for (const columns of [8, 9, 10, 30]) assert.strictEqual(Help.width(Bars.fitLabel(label, columns)), columns)
+    }
+    // Bars of wide and narrow names line up.
+    const bar = (label: string) => Help.width(Bars.bar({ label, bytes: 10, size: 100 }, 100, false))
+    assert.strictEqual(bar("日本語のファイル名がとても長い名前のファイル.csv"), bar("a.csv"))
+    assert.strictEqual(bar("😀 report.csv"), bar("a.csv"))
   })
 })

@@ -128,6 +128,23 @@ describe.concurrent("textreveal, in process", () => {
       })
     ))
 
+  it.live("tasks: a header row when stdout is a terminal, none into a pipe", () =>
+    withSandbox((sandbox, env) =>
+      Effect.gen(function*() {
+        const taskId = yield* sandbox.createTask({ description: "an export" })
+        const [terminal, piped] = yield* Effect.all([
+          runInProcess(["tasks"], env, { stdoutIsTerminal: true }),
+          runInProcess(["tasks"], env)
+        ], { concurrency: "unbounded" })
+        assertExit(terminal, 0)
+        const [header, first] = lines(terminal.stdout)
+        assert.match(header!, /^ID {36}STATUS {5}CREATED {19}DESCRIPTION$/)
+        assert.isTrue(first!.startsWith(`${taskId}  completed`), first)
+        assert.strictEqual(first!.indexOf("an export"), header!.indexOf("DESCRIPTION"), "columns aligned")
+        assert.deepStrictEqual(lines(piped.stdout), [first], "no header into a pipe")
+      })
+    ))
+
   it.live("rows: JSON Lines by default, CSV with one header; --json prints the same, --limit stops", () =>
     withSandbox((sandbox, env) =>
       Effect.gen(function*() {

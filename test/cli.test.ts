@@ -91,7 +91,7 @@ describe.concurrent("textreveal bin", () => {
         assert.match(download, /--concurrency N +files fetched at once, 1 to 64 \(default: 4\)/)
         assert.match(download, /--out DIR[^]*\(default: \.\/<task-id>\)/)
         assert.match(perCommand[commands.indexOf("sandbox")]!, /\(default: 8787\)/)
-        assert.match(perCommand[commands.indexOf("wait")]!, /--timeout DURATION[^]*\(default: no limit\)/)
+        assert.match(perCommand[commands.indexOf("wait")]!, /--timeout DURATION[^]*\(default:\s+no\s+limit\)/)
       }),
     { timeout: limit(10) }
   )

@@ -7,6 +7,7 @@
  */
 import * as Ansi from "@effect/printer-ansi/Ansi"
 import * as AnsiDoc from "@effect/printer-ansi/AnsiDoc"
+import stringWidth from "string-width"
 
 /**
  * `1.5 kB`, `12.3 MB`, `2.0 GB` (powers of 1000, as disks and networks count).
@@ -66,6 +67,28 @@ export interface Bar {
   readonly total?: boolean | undefined
 }
 
+/**
+ * The label in exactly `columns` terminal columns: padded, or cut between characters with `…`. Wide
+ * characters (CJK, emoji) take two columns; a name is never cut inside a character.
+ *
+ * @internal
+ */
+export const fitLabel = (label: string, columns: number): string => {
+  const width = stringWidth(label)
+  if (width <= columns) return `${label}${" ".repeat(columns - width)}`
+  let out = ""
+  let used = 0
+  for (const { segment } of segmenter.segment(label)) {
+    const next = stringWidth(segment)
+    if (used + next > columns - 1) break
+    out += segment
+    used += next
+  }
+  return `${out}…${" ".repeat(columns - 1 - used)}`
+}
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+
 const barWidth = 16
 
 const fixedWidth = 1 + (barWidth + 2) + 1 + 4 + 1 + 19 + 1 + 10 + 1 + 9
@@ -77,9 +100,7 @@ const fixedWidth = 1 + (barWidth + 2) + 1 + 4 + 1 + 19 + 1 + 10 + 1 + 9
  */
 export const bar = (line: Bar, width: number, color: boolean): string => {
   const labelWidth = Math.max(8, width - fixedWidth)
-  const label = line.label.length > labelWidth
-    ? `${line.label.slice(0, labelWidth - 1)}…`
-    : line.label.padEnd(labelWidth)
+  const label = fitLabel(line.label, labelWidth)
   const known = line.size !== undefined && line.size > 0
   const fraction = known ? Math.min(1, line.bytes / line.size!) : line.size === 0 ? 1 : 0
   const filled = Math.round(fraction * barWidth)

@@ -9,6 +9,7 @@ import * as AnsiDoc from "@effect/printer-ansi/AnsiDoc"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import stringWidth from "string-width"
 import type { Scrub } from "../internal/secrets.js"
 import * as Redaction from "./redaction.js"
 
@@ -41,25 +42,32 @@ const up = (lines: number) => render(AnsiDoc.cursorUp(lines))
 
 const escapes = /\x1b\[[0-9;?]*[ -/]*[@-~]/g
 
-/** The visible width of a line (escape sequences take none). */
-const visibleLength = (line: string) => line.replace(escapes, "").length
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
 
-/** Cuts a styled line to `width` visible characters, keeping its escape sequences (and resetting at the end). */
+/**
+ * Cuts a styled line to `width` terminal columns (wide characters take two, escape sequences none), between
+ * characters, keeping its escape sequences (and resetting at the end).
+ */
 const cut = (line: string, width: number): string => {
-  if (visibleLength(line) <= width) return line
+  if (stringWidth(line) <= width) return line
   let out = ""
   let visible = 0
-  for (let i = 0; i < line.length && visible < width;) {
+  for (let i = 0; i < line.length;) {
     escapes.lastIndex = i
-    const match = line[i] === "\x1b" ? escapes.exec(line) : null
-    if (match !== null && match.index === i) {
-      out += match[0]
-      i += match[0].length
-    } else {
-      out += line[i]
-      visible++
-      i++
+    const next = escapes.exec(line)
+    if (next !== null && next.index === i) {
+      out += next[0]
+      i += next[0].length
+      continue
     }
+    const end = next === null ? line.length : next.index
+    for (const { segment } of segmenter.segment(line.slice(i, end))) {
+      const columns = stringWidth(segment)
+      if (visible + columns > width) return `${out}\x1b[0m`
+      out += segment
+      visible += columns
+    }
+    i = end
   }
   return `${out}\x1b[0m`
 }

@@ -18,6 +18,8 @@ export class StdoutClosed extends Data.TaggedError("StdoutClosed")<{}> {}
 
 /** @internal */
 export interface Service {
+  /** Whether stdout is a terminal (a person reads it): tables get a header row. */
+  readonly interactive: boolean
   /** Writes the text as is, waiting while the reader is behind. */
   readonly write: (text: string) => Effect.Effect<void, StdoutClosed>
   /** Writes the text and a newline. */
@@ -64,6 +66,7 @@ export const make = (stream: NodeJS.WritableStream): Service => {
     })
 
   return {
+    interactive: (stream as { readonly isTTY?: boolean }).isTTY === true,
     write,
     line: (text) => write(`${text}\n`),
     json: (value) => write(`${JSON.stringify(value, null, 2)}\n`),

@@ -20,12 +20,18 @@ const encodeTask = Schema.encodeSync(Task.Task)
 
 /** `<id>  <status>  <created>  <description>`: the id first, so that `awk '{print $1}'` gets it. */
 const plain = (task: Task.Task) =>
-  [
+  row(
     task.id,
-    (task.status ?? "-").padEnd(9),
-    (task.created_at === undefined ? "-" : DateTime.formatIso(task.created_at)).padEnd(24),
+    task.status ?? "-",
+    task.created_at === undefined ? "-" : DateTime.formatIso(task.created_at),
     task.description ?? ""
-  ].join("  ").trimEnd()
+  )
+
+const row = (id: string, status: string, created: string, description: string) =>
+  [id.padEnd(36), status.padEnd(9), created.padEnd(24), description].join("  ").trimEnd()
+
+/** The header row, printed when a person reads stdout on a terminal (never into a pipe). */
+const header = row("ID", "STATUS", "CREATED", "DESCRIPTION")
 
 /** @internal */
 export const command = Command.make(
@@ -50,7 +56,10 @@ export const command = Command.make(
         const client = yield* TextRevealClient.TextRevealClient
         const all = client.listTasks({ size: flags.size })
         const tasks = Option.match(flags.limit, { onNone: () => all, onSome: (n) => Stream.take(all, n) })
-        if (!flags.json) return yield* Stream.runForEach(tasks, (task) => stdout.line(plain(task)))
+        if (!flags.json) {
+          if (stdout.interactive) yield* stdout.line(header)
+          return yield* Stream.runForEach(tasks, (task) => stdout.line(plain(task)))
+        }
         // A JSON array written as the pages come: memory stays flat however many tasks there are.
         let first = true
         yield* stdout.write("[")
