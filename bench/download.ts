@@ -24,6 +24,7 @@ import {
   freeBytes,
   hasCurl,
   log,
+  median,
   MiB,
   ratioRow,
   type Row,
@@ -98,11 +99,25 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
       fs.mkdirSync(outDir)
     }
     const mbps = (bytes: number, millis: number) => bytes / 1e6 / (millis / 1000)
+    /** CPU time (user + system, all threads) per GiB of each side's runs, by side and size. */
+    const cpu = new Map<string, Array<number>>()
+    const cpuPerGiB = (side: string, mib: number, result: Record<string, unknown>, files: number) => {
+      const key = `${side} ${mib}`
+      cpu.set(key, [...(cpu.get(key) ?? []), (result.cpuMs as number) / ((files * mib) / 1024)])
+    }
+    const cpuNote = (mib: number) =>
+      `CPU s per GiB (median, whole process): ${
+        ["ours", "raw+sha256", "raw"].map((side) =>
+          `${side} ${(median(cpu.get(`${side} ${mib}`) ?? [NaN]) / 1000).toFixed(1)}`
+        )
+          .join(", ")
+      }`
 
     const oursSide = (urls: ReadonlyArray<string>, mib: number, concurrency: number) => async (): Promise<Sample> => {
       fresh()
       const { result } = await runChild(ours, [outDir, String(concurrency), ...urls])
       const files = result.files as ReadonlyArray<{ readonly sha256: string; readonly bytes: number }>
+      cpuPerGiB("ours", mib, result, urls.length)
       const expected = sha256At.get(mib)
       if (files.length !== urls.length || files.some((f) => f.sha256 !== expected)) {
         throw new Error(`download: a file's sha256 differs from the source's (${sizeLabel(mib)})`)
@@ -115,6 +130,7 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
         fresh()
         const { result } = await runChild(script, [outDir, String(concurrency), ...urls])
         const files = result.files as ReadonlyArray<{ readonly sha256: string }> | undefined
+        cpuPerGiB(files === undefined ? "raw" : "raw+sha256", mib, result, urls.length)
         if (files !== undefined && files.some((f) => f.sha256 !== sha256At.get(mib))) {
           throw new Error(`raw pipeline: a file's sha256 differs from the source's (${sizeLabel(mib)})`)
         }
@@ -153,9 +169,9 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
         unit: "MB/s",
         target: `>= ${vsHashingTarget.toFixed(1)}x, RSS < ${rssTargetMB} MB`,
         met: vsHashing.ratio >= vsHashingTarget && vsHashing.rssMB!.ours < rssTargetMB,
-        ...(mib === sizes[0]!.mib
-          ? { note: "both hash every byte (sha256); `download` also checks the size and keeps a manifest" }
-          : {})
+        note: mib === sizes[0]!.mib
+          ? `both hash every byte (sha256); \`download\` also checks the size and keeps a manifest; ${cpuNote(mib)}`
+          : cpuNote(mib)
       })
       rows.push({
         measure: `\`download\`, ${sizeLabel(mib)} to disk`,
