@@ -54,6 +54,7 @@ for (let run = 1; run <= runs; run++) {
     `run ${run}/${runs}: ${code === 0 ? "passed" : `failed (exit ${code})`} in ${seconds.toFixed(1)} s; ` +
       `load average (1, 5, 15 min) before ${before}, after ${loads()}; ${busy} busy processes, ${os.cpus().length} cores`
   )
+  process.stdout.write(`\n${summary.at(-1)}\n`)
   if (code !== 0 && failed === 0) failed = code
 }
 stop()
