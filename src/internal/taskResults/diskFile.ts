@@ -58,22 +58,32 @@ const done = (busy: Busy | undefined): Effect.Effect<void, PlatformError.Platfor
  * once started, is finished (uninterruptible): the bytes on disk are always a prefix of the file.
  */
 const slots = (file: SafeFile.Handle, scope: Scope.Scope, path: string) => {
-  const memory = new SharedArrayBuffer(slotCount * slotBytes)
-  const views = Array.from({ length: slotCount }, (_, i) => new Uint8Array(memory, i * slotBytes, slotBytes))
+  let views: Array<Uint8Array> = []
+  let capacity = 0
   const busy: Array<Busy | undefined> = Array.from({ length: slotCount }, () => undefined)
   let current = 0
   let pending = 0
   let lastWrite: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
   let hasher: Hasher.Hasher | undefined
 
-  /** A new hash from here on (the file starts over): in a worker when `size` is large enough. */
-  const rehash = (size: number | undefined) =>
-    Effect.map(
-      Scope.extend(Hasher.make(size !== undefined && size >= workerFrom ? memory : undefined, path), scope),
-      (made) => {
-        hasher = made
-      }
+  /**
+   * A new hash from here on (the file starts over, every slot idle): in a worker, over shared memory, when `size`
+   * is large enough; otherwise here, over slots no larger than the file (many small files stay small).
+   */
+  const rehash = (size: number | undefined) => {
+    const shared = size !== undefined && size >= workerFrom
+    capacity = shared ? slotBytes : Math.max(1, Math.min(slotBytes, size ?? slotBytes))
+    const memory = shared ? new SharedArrayBuffer(slotCount * capacity) : undefined
+    views = Array.from(
+      { length: slotCount },
+      (_, i) => memory === undefined ? Buffer.allocUnsafe(capacity) : new Uint8Array(memory, i * capacity, capacity)
     )
+    current = 0
+    pending = 0
+    return Effect.map(Scope.extend(Hasher.make(memory, path), scope), (made) => {
+      hasher = made
+    })
+  }
 
   const hasherOf = (size: number | undefined) => hasher === undefined ? Effect.as(rehash(size), undefined) : Effect.void
 
@@ -103,16 +113,17 @@ const slots = (file: SafeFile.Handle, scope: Scope.Scope, path: string) => {
       yield* done(next)
     })
 
-  /** Copies `bytes` into the slots; an effect only when a slot is full (once per `slotBytes`). */
+  /** Copies `bytes` into the slots; an effect only when a slot is full (once per slot's capacity). */
   const add = (bytes: Uint8Array, write: boolean): Effect.Effect<void, PlatformError.PlatformError> => {
-    if (pending + bytes.length < slotBytes) {
+    if (hasher === undefined) return Effect.zipRight(hasherOf(undefined), Effect.suspend(() => add(bytes, write)))
+    if (pending + bytes.length < capacity) {
       views[current]!.set(bytes, pending)
       pending += bytes.length
       return Effect.void
     }
-    const take = slotBytes - pending
+    const take = capacity - pending
     views[current]!.set(bytes.subarray(0, take), pending)
-    pending = slotBytes
+    pending = capacity
     return take === bytes.length
       ? dispatch(write)
       : Effect.zipRight(dispatch(write), Effect.suspend(() => add(bytes.subarray(take), write)))
