@@ -13,6 +13,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Credentials, TaskResults, TextRevealClient } from "effect-textreveal"
 import { Sandbox } from "effect-textreveal/sandbox"
 import * as Config from "effect/Config"
@@ -24,7 +25,6 @@ import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import * as os from "node:os"
 import * as path from "node:path"
 
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
@@ -95,16 +95,20 @@ const exportJob = (resource: string, body: Record<string, unknown>, directory: s
     )
   })
 
-/** Against the sandbox: an export of two files, served on 127.0.0.1. */
+/** Against the sandbox: an export of two files, served on 127.0.0.1, into a directory removed at the end. */
 const demo = Effect.gen(function*() {
   const sandbox = yield* Sandbox.Sandbox
   yield* Console.log(`No TextReveal credentials set: running against the embedded sandbox at ${sandbox.baseUrl}`)
+  const directory = yield* FileSystem.FileSystem.pipe(
+    Effect.flatMap((fs) => fs.makeTempDirectoryScoped({ prefix: "textreveal-demo-" }))
+  )
   yield* exportJob(
     "universes/7d1e2f3a-0000-4000-8000-000000000001/entities",
     { fields: ["entity_id", "name", "sentiment"] },
-    path.join(os.tmpdir(), "textreveal-demo", "entities")
+    path.join(directory, "entities")
   )
 }).pipe(
+  Effect.scoped,
   Effect.provide(
     TaskResults.layer().pipe(Layer.provideMerge(Sandbox.layerClient({
       exportTask: {
