@@ -396,9 +396,26 @@ describe.concurrent("textreveal, in process", () => {
         assertFailure(downloaded, 8, /only\.csv could not be downloaded/)
         assert.match(downloaded.stderr, /Run the same command again/)
         assert.deepStrictEqual(fs.readdirSync(out).filter((name) => !name.startsWith(".")), [])
-        assertFailure(unreachable, 8, /could not reach TextReveal/)
+        assertFailure(unreachable, 8, /^textreveal: could not reach TextReveal at 127\.0\.0\.1:1: ECONNREFUSED$/)
+        assert.strictEqual(unreachable.stderr.match(/ECONNREFUSED/g)?.length, 1, "the reason said once")
+        assert.notInclude(unreachable.stderr, "retrying", "no retry notice into a pipe")
       })
     ))
+
+  it.live("an unreachable host on a terminal: one line says it is retrying, then the failure names it once", () =>
+    Effect.gen(function*() {
+      const result = yield* runInProcess(["status", unknownTask], {
+        TEXTREVEAL_BASE_URL: "http://127.0.0.1:1/v3",
+        TEXTREVEAL_TOKEN: "tok-unreachable"
+      }, { stderrIsTerminal: true })
+      assertExit(result, 8)
+      const said = lines(result.stderr.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, ""))
+      assert.deepStrictEqual(said, [
+        "textreveal: TextReveal did not answer (ECONNREFUSED); retrying (--verbose shows each retry)...",
+        "textreveal: could not reach TextReveal at 127.0.0.1:1: ECONNREFUSED",
+        "Check the network, TEXTREVEAL_BASE_URL and TEXTREVEAL_TOKEN_URL, then try again."
+      ])
+    }))
 
   it.live("corrupt gzip ends rows at once with exit 8, naming the file, in every output mode", () =>
     withSandbox((sandbox, env) =>
