@@ -13,7 +13,7 @@ import {
   tickOf,
   trim,
   verdict,
-  watched
+  withSpeedRules
 } from "../src/internal/taskResults/bodyLimits.js"
 
 const rules: SpeedRules = {
@@ -98,15 +98,12 @@ describe("bodyLimits.bounded", () => {
     }))
 })
 
-describe("bodyLimits.watched", () => {
+describe("bodyLimits.withSpeedRules", () => {
   it.effect("a body that stops sending is idle after idleTimeout", () =>
     Effect.gen(function*() {
       const body = Stream.concat(Stream.make(bytes(100_000)), Stream.never)
-      const fiber = yield* watched({ ...rules, lowSpeed: undefined })(body).pipe(
-        Stream.runDrain,
-        Effect.flip,
-        Effect.fork
-      )
+      const fiber = yield* withSpeedRules({ ...rules, lowSpeed: undefined }, (count) => Stream.runDrain(count(body)))
+        .pipe(Effect.flip, Effect.fork)
       yield* TestClock.adjust("59 seconds")
       assert.isNull(fiber.unsafePoll())
       yield* TestClock.adjust("7 seconds")
@@ -116,7 +113,7 @@ describe("bodyLimits.watched", () => {
   it.effect("a trickle is slow once a window has passed under the limit", () =>
     Effect.gen(function*() {
       const body = Stream.repeatEffect(Effect.as(Effect.sleep("1 second"), bytes(10)))
-      const fiber = yield* watched(rules)(body).pipe(Stream.runDrain, Effect.flip, Effect.fork)
+      const fiber = yield* withSpeedRules(rules, (count) => Stream.runDrain(count(body))).pipe(Effect.flip, Effect.fork)
       yield* TestClock.adjust("50 seconds")
       assert.isNull(fiber.unsafePoll())
       yield* TestClock.adjust("20 seconds")
@@ -126,7 +123,7 @@ describe("bodyLimits.watched", () => {
   it.effect("a body at speed ends normally, whatever its length in time", () =>
     Effect.gen(function*() {
       const body = Stream.repeatEffect(Effect.as(Effect.sleep("1 second"), bytes(2048))).pipe(Stream.take(130))
-      const fiber = yield* watched(rules)(body).pipe(Stream.runCount, Effect.fork)
+      const fiber = yield* withSpeedRules(rules, (count) => Stream.runCount(count(body))).pipe(Effect.fork)
       yield* TestClock.adjust("131 seconds")
       assert.strictEqual(yield* Fiber.join(fiber), 130)
     }))

@@ -124,29 +124,34 @@ export const tickOf = (rules: SpeedRules): Duration.Duration => {
 }
 
 /**
- * Enforces the speed rules on a body: its chunks are counted as they pass, and one fiber reads the count
- * every tick and fails the stream with `idle` or `slow` (the request is then aborted by its scope).
+ * Runs `use` under the speed rules: `use` gets an operator that counts a body's bytes as they pass, and one
+ * fiber reads the count every tick, failing with `idle` or `slow` once a rule is broken; whichever ends first
+ * ends the other (the request is then aborted by its scope). One watcher per body raced against its whole
+ * run, not per chunk: `Stream.interruptWhen` would run every pull of the body in a fiber of its own.
  *
  * @internal
  */
-export const watched =
-  (rules: SpeedRules) => <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | BodyStopped, R> =>
-    Stream.suspend(() => {
-      let bytes = 0
-      const watch = Effect.flatMap(Clock.currentTimeMillis, (start) => {
-        let samples: ReadonlyArray<Sample> = [{ at: start, bytes: 0 }]
-        const check = Effect.flatMap(Clock.currentTimeMillis, (at) => {
-          samples = trim(rules, [...samples, { at, bytes }])
-          const broken = verdict(rules, samples)
-          return broken === undefined ? Effect.void : Effect.fail(new BodyStopped(broken))
-        })
-        return Effect.repeat(check, Schedule.spaced(tickOf(rules)))
+export const withSpeedRules = <A, E, R>(
+  rules: SpeedRules,
+  use: (
+    count: <E1, R1>(body: Stream.Stream<Uint8Array, E1, R1>) => Stream.Stream<Uint8Array, E1, R1>
+  ) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | BodyStopped, R> =>
+  Effect.suspend(() => {
+    let bytes = 0
+    const count = <E1, R1>(body: Stream.Stream<Uint8Array, E1, R1>) =>
+      Stream.mapChunks(body, (chunk) => {
+        bytes += sizeOf(chunk)
+        return chunk
       })
-      return self.pipe(
-        Stream.mapChunks((chunk) => {
-          bytes += sizeOf(chunk)
-          return chunk
-        }),
-        Stream.interruptWhen(watch)
-      )
+    const watch = Effect.flatMap(Clock.currentTimeMillis, (start) => {
+      let samples: ReadonlyArray<Sample> = [{ at: start, bytes: 0 }]
+      const check = Effect.flatMap(Clock.currentTimeMillis, (at) => {
+        samples = trim(rules, [...samples, { at, bytes }])
+        const broken = verdict(rules, samples)
+        return broken === undefined ? Effect.void : Effect.fail(new BodyStopped(broken))
+      })
+      return Effect.zipRight(Effect.repeat(check, Schedule.spaced(tickOf(rules))), Effect.never)
     })
+    return Effect.raceFirst(use(count), watch)
+  })

@@ -19,7 +19,7 @@ import * as Metrics from "../metrics.js"
 import { codeOf } from "../redact.js"
 import { parseRetryAfter } from "../retryAfter.js"
 import type * as RetryPolicy from "../retryPolicy.js"
-import { BodyStopped, bounded, type SpeedRules, watched } from "./bodyLimits.js"
+import { BodyStopped, bounded, type SpeedRules, withSpeedRules } from "./bodyLimits.js"
 import { gunzip } from "./gzip.js"
 import type { Slot } from "./names.js"
 import * as Retry from "./retry.js"
@@ -78,14 +78,14 @@ const headersOf = (response: HttpClientResponse.HttpClientResponse, nowMillis: n
  * when the host encoded them (counted again against `limit`, which a small body can inflate past).
  */
 const bodyOf = (
-  env: Env,
   slot: Slot,
   response: HttpClientResponse.HttpClientResponse,
-  receive: Extract<Rules.Decision, { readonly _tag: "Receive" }>
+  receive: Extract<Rules.Decision, { readonly _tag: "Receive" }>,
+  count: <E, R>(body: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<Uint8Array, E, R>
 ): Stream.Stream<Uint8Array, HttpClientError.ResponseError | BodyStopped | DownloadError> =>
   response.stream.pipe(
     bounded(receive.expected, receive.limit),
-    watched(env.speed),
+    count,
     receive.encoded ? (bytes) => bounded(undefined, receive.limit)(gunzip(slot.name)(bytes)) : identity
   )
 
@@ -139,17 +139,19 @@ const exchange = <E>(
 
     const sink = yield* receiver(decision.start)
     let received = 0
-    const end = yield* bodyOf(env, slot, response, decision).pipe(
-      Stream.mapChunks((chunk) => {
-        for (const bytes of chunk) received += bytes.length
-        return chunk
-      }),
-      Stream.run(sink),
-      Effect.as<Rules.BodyEnd>("complete"),
-      // A body cut short, whatever the cause, is decided on like any other end.
-      Effect.catchIf(isCut, (cut) => Effect.succeed<Rules.BodyEnd>(cut instanceof BodyStopped ? cut.end : "dropped")),
-      Effect.ensuring(Effect.suspend(() => Metric.incrementBy(Metrics.bytesDownloaded, received)))
-    )
+    const end = yield* withSpeedRules(env.speed, (count) =>
+      bodyOf(slot, response, decision, count).pipe(
+        Stream.mapChunks((chunk) => {
+          for (const bytes of chunk) received += bytes.length
+          return chunk
+        }),
+        Stream.run(sink)
+      )).pipe(
+        Effect.as<Rules.BodyEnd>("complete"),
+        // A body cut short, whatever the cause, is decided on like any other end.
+        Effect.catchIf(isCut, (cut) => Effect.succeed<Rules.BodyEnd>(cut instanceof BodyStopped ? cut.end : "dropped")),
+        Effect.ensuring(Effect.suspend(() => Metric.incrementBy(Metrics.bytesDownloaded, received)))
+      )
     return [...Rules.decide(limits, next, { _tag: "BodyEnded", end, received }), generation] as const
   })
 
