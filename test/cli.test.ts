@@ -4,8 +4,8 @@
  * answered before Effect loads, exit codes of signals, the sandbox command, a terminal. The commands'
  * behaviour is tested in process (`cli.handlers.test.ts`).
  *
- * Each test's time limit is 20 s plus 10 s per child process it waits for: a child loads the bundle (a few
- * hundred milliseconds of CPU), which a machine busy with other work may stretch tenfold.
+ * Each test's time limit is 20 s plus 20 s per child process it starts: a child loads the bundle
+ * (a few hundred milliseconds of CPU), which a machine busy with other work stretches tenfold or more.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "effect-textreveal/sandbox"
@@ -22,7 +22,7 @@ beforeAll(() => build(), 120_000)
 afterAll(cleanUp)
 
 /** The time limit of a test that waits for `children` child processes. */
-const limit = (children: number) => 20_000 + 10_000 * children
+const limit = (children: number) => 20_000 + 20_000 * children
 
 /** Runs `f` with a sandbox of its own, live (tasks progress and URLs expire in real time). */
 const withSandbox = <A, E>(
