@@ -182,13 +182,13 @@ export const describe = (error: Known, context: Context = {}): Failure => {
     Forbidden: (forbidden) =>
       fail(
         ExitCode.Access,
-        `TextReveal forbids access to ${task(context)}: ${forbidden.message}`,
+        `TextReveal forbids access to ${task({ taskId: forbidden.taskId ?? context.taskId })}: ${forbidden.message}`,
         "It belongs to another account, or these credentials may not read it."
       ),
     NotFound: (notFound) =>
       fail(
         ExitCode.Access,
-        `TextReveal has no ${task(context)}: ${notFound.message}`,
+        `TextReveal has no ${task({ taskId: notFound.taskId ?? context.taskId })}: ${notFound.message}`,
         "Check the id; `textreveal tasks` lists the tasks these credentials can see."
       ),
     TooManyRequests: (limited) =>
