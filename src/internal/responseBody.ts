@@ -118,11 +118,28 @@ export const readWhole = (
   return Effect.flatMap(streamPrefix(response, limit), ({ bytes, truncated }) =>
     truncated
       ? Effect.fail(tooLarge(response, limit))
-      : Effect.succeed(HttpClientResponse.fromWeb(
-        response.request,
-        new Response(bytes, { status: response.status, headers: withoutEncoding(response.headers) })
-      )))
+      : Effect.try({
+        try: () =>
+          HttpClientResponse.fromWeb(
+            response.request,
+            new Response(nullBody.has(response.status) ? null : bytes, {
+              status: response.status,
+              headers: withoutEncoding(response.headers)
+            })
+          ),
+        // A status a web `Response` cannot hold (outside 200-599): the answer is not one the API gives.
+        catch: () =>
+          new HttpClientError.ResponseError({
+            request: response.request,
+            response,
+            reason: "Decode",
+            description: `unexpected status ${response.status}`
+          })
+      }))
 }
+
+/** Statuses whose answers have no body: a web `Response` refuses one (a server that sends one anyway loses it). */
+const nullBody = new Set([101, 204, 205, 304])
 
 const withoutEncoding = (headers: Readonly<Record<string, string>>) => {
   const { "content-encoding": _, "content-length": __, ...rest } = headers
