@@ -113,12 +113,20 @@ export interface ListTasksOptions {
   readonly order?: ReadonlyArray<Task.TaskOrder> | undefined
   /**
    * The most pages one listing may fetch; a server still saying `has_next` after that many ends the stream
-   * with a `ResponseError` (`Decode`). Default: 10,000.
+   * with a `ResponseError` (`Decode`). Default: {@link defaultMaxPages}.
    *
    * @since 0.3.0
    */
   readonly maxPages?: number | undefined
 }
+
+/**
+ * The most pages one `listTasks` fetches unless told otherwise: 10,000.
+ *
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultMaxPages = 10_000
 
 /**
  * Options of {@link Service.startExport}.
@@ -302,7 +310,7 @@ const listQuery = (
   if (order.length > 3 || order.some((key) => !orderPattern.test(key))) {
     return Effect.fail(invalidOption("order", "takes 1 to 3 keys of the form created_at|completed_at|status:asc|desc"))
   }
-  const maxPages = options.maxPages ?? 10_000
+  const maxPages = options.maxPages ?? defaultMaxPages
   if (!Number.isInteger(maxPages) || maxPages < 1) {
     return Effect.fail(invalidOption("maxPages", `must be a positive integer, got ${maxPages}`))
   }
