@@ -39,7 +39,7 @@ const root = Command.make(
     withApi(Wait.command),
     withApi(Urls.command),
     withApi(Download.command),
-    Export.command,
+    withApi(Export.command),
     withApi(Rows.command),
     withApi(Tasks.command),
     Sandbox.command

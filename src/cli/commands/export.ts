@@ -18,7 +18,6 @@ import * as TextRevealClient from "../../TextRevealClient.js"
 import * as Cli from "../command.js"
 import * as Display from "../display.js"
 import * as Flags from "../flags.js"
-import * as Layers from "../layers.js"
 import { Stderr } from "../stderr.js"
 import { Stdout } from "../stdout.js"
 
@@ -127,7 +126,7 @@ export const command = Command.make(
         yield* stderr.clear
         if (flags.json) return yield* stdout.json(result)
         for (const file of result.files) yield* stdout.line(`${file.path}\t${file.bytes}\t${file.sha256}`)
-      })).pipe(Effect.provide(Layers.api))
+      }))
     )
   }
 ).pipe(
