@@ -37,13 +37,10 @@ const showProgress = (progress: TaskResults.Progress) =>
     process.stderr.write(`\r  ${megabytes(progress.totalBytes)}${total} (${progress.fileName})\x1b[K`)
   })
 
-const job = (taskId: string, directory: string) =>
+/** Each file's size and SHA-256, then the first rows of the task. */
+const report = (taskId: string, files: ReadonlyArray<TaskResults.DownloadedFile>) =>
   Effect.gen(function*() {
     const results = yield* TaskResults.TaskResults
-    yield* Console.log(`Task ${taskId}: waiting for it to complete…`)
-    yield* results.awaitCompletion(taskId, { timeout: "2 hours" })
-    yield* Console.log(`Downloading into ${directory}`)
-    const files = yield* results.download(taskId, { directory, onProgress: showProgress })
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
     for (const file of files) {
       yield* Console.log(
@@ -55,6 +52,16 @@ const job = (taskId: string, directory: string) =>
       Stream.take(3),
       Stream.runForEach((row) => Console.log(`  ${JSON.stringify(row)}`))
     )
+  })
+
+const job = (taskId: string, directory: string) =>
+  Effect.gen(function*() {
+    const results = yield* TaskResults.TaskResults
+    yield* Console.log(`Task ${taskId}: waiting for it to complete…`)
+    yield* results.awaitCompletion(taskId, { timeout: "2 hours" })
+    yield* Console.log(`Downloading into ${directory}`)
+    const files = yield* results.download(taskId, { directory, onProgress: showProgress })
+    yield* report(taskId, files)
   })
 
 /** The library's counters, as `Metric.snapshot` gives them (see the README's Metrics section). */
@@ -82,17 +89,7 @@ const exportJob = (resource: string, body: Record<string, unknown>, directory: s
         Console.log(`Task ${taskId}: ${continued ? "continued from the last run" : "started"}; waiting for it…`),
       onProgress: showProgress
     })
-    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
-    for (const file of files) {
-      yield* Console.log(
-        `  ${file.fileName}  ${megabytes(file.bytes)}  sha256 ${file.sha256}${file.skipped ? "  (already there)" : ""}`
-      )
-    }
-    yield* Console.log("First rows:")
-    yield* results.rows(taskId).pipe(
-      Stream.take(3),
-      Stream.runForEach((row) => Console.log(`  ${JSON.stringify(row)}`))
-    )
+    yield* report(taskId, files)
   })
 
 /** Against the sandbox: an export of two files, served on 127.0.0.1, into a directory removed at the end. */
