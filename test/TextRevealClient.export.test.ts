@@ -246,10 +246,26 @@ describe("ExportSlot.decide", () => {
       runningTaskId: undefined
     }],
     ["rejected, time left", { ...base, event: { _tag: "Rejected" } }, { _tag: "FindRunning" }],
-    ["rejected, time out", { ...base, elapsedMillis: 60_000, lastRunningTaskId: "t", event: { _tag: "Rejected" } }, {
+    ["rejected again, time out", {
+      ...base,
+      rejections: 2,
+      elapsedMillis: 60_000,
+      lastRunningTaskId: "t",
+      event: { _tag: "Rejected" }
+    }, {
       _tag: "GiveUp",
       runningTaskId: "t"
     }],
+    ["first rejection, time already out: the running export is looked for once, to be named", {
+      ...base,
+      elapsedMillis: 60_000,
+      event: { _tag: "Rejected" }
+    }, { _tag: "FindRunning" }],
+    ["found after the time ran out: given up, naming it", {
+      ...base,
+      elapsedMillis: 60_000,
+      event: { _tag: "Searched", runningTaskId: "t", backoffMillis: undefined }
+    }, { _tag: "GiveUp", runningTaskId: "t" }],
     ["rejected too often", { ...base, rejections: ExportSlot.maxRejections, event: { _tag: "Rejected" } }, {
       _tag: "GiveUp",
       runningTaskId: undefined

@@ -79,12 +79,17 @@ export const decide = (input: Input): Step => {
   const remaining = waitForSlotMillis === undefined ? 0 : waitForSlotMillis - elapsedMillis
   switch (event._tag) {
     case "Rejected":
-      return remaining <= 0 || input.rejections >= maxRejections
+      // The first refusal always looks for the running export (one listing), so that giving up can name it
+      // however long the refused request took; `waitForSlot: false` looks for nothing.
+      return waitForSlotMillis === undefined || input.rejections >= maxRejections ||
+          (remaining <= 0 && input.rejections > 1)
         ? { _tag: "GiveUp", runningTaskId: input.lastRunningTaskId }
         : { _tag: "FindRunning" }
     case "Searched":
       if (event.runningTaskId !== undefined) {
-        return { _tag: "AwaitTask", taskId: event.runningTaskId, withinMillis: remaining }
+        return remaining <= 0
+          ? { _tag: "GiveUp", runningTaskId: event.runningTaskId }
+          : { _tag: "AwaitTask", taskId: event.runningTaskId, withinMillis: remaining }
       }
       return event.backoffMillis === undefined || event.backoffMillis > remaining
         ? { _tag: "GiveUp", runningTaskId: undefined }
