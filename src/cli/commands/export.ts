@@ -8,10 +8,10 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as fs from "node:fs"
 import * as path from "node:path"
 import * as TaskResults from "../../TaskResults.js"
 import * as TextRevealClient from "../../TextRevealClient.js"
@@ -25,21 +25,19 @@ import { Stdout } from "../stdout.js"
 const maxBodyBytes = 1024 * 1024
 
 /** `--body`: inline JSON, or `@file.json`; a JSON object either way. */
-const parseBody = (given: string): Effect.Effect<Readonly<Record<string, unknown>>, Cli.UsageError> =>
+const parseBody = (
+  given: string
+): Effect.Effect<Readonly<Record<string, unknown>>, Cli.UsageError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     let text = given
     if (given.startsWith("@")) {
       const file = given.slice(1)
-      const read = yield* Effect.either(Effect.try(() => {
-        if (fs.statSync(file).size > maxBodyBytes) throw new RangeError(`over ${maxBodyBytes} bytes`)
-        return fs.readFileSync(file, "utf8")
-      }))
-      if (read._tag === "Left") {
-        return yield* new Cli.UsageError({
-          message: `--body ${given}: cannot read ${file}: ${String(read.left.error)}`
-        })
-      }
-      text = read.right
+      const cannotRead = (why: string) =>
+        new Cli.UsageError({ message: `--body ${given}: cannot read ${file}: ${why}` })
+      const fs = yield* FileSystem.FileSystem
+      const info = yield* Effect.mapError(fs.stat(file), (error) => cannotRead(error.message))
+      if (info.size > maxBodyBytes) return yield* cannotRead(`over ${maxBodyBytes} bytes`)
+      text = yield* Effect.mapError(fs.readFileString(file), (error) => cannotRead(error.message))
     }
     const parsed = yield* Effect.either(Effect.try(() => JSON.parse(text) as unknown))
     if (
