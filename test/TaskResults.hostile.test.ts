@@ -14,6 +14,7 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import * as Zlib from "node:zlib"
 import type * as TaskResults from "../src/TaskResults.js"
+import * as TextRevealError from "../src/TextRevealError.js"
 import {
   after,
   bytesOf,
@@ -591,6 +592,20 @@ describe("smaller slips", () => {
         assert.deepStrictEqual(listing(base), [])
       }).pipe(Effect.scoped)
   )
+
+  it.live("a task whose URLs cannot be had (the API refuses): the directory it created is removed", () =>
+    Effect.gen(function*() {
+      const host = yield* fileHost({ files: {} })
+      const base = tempDir()
+      const notFound = new TextRevealError.NotFound({ status: 404, message: "No such task.", reason: "not_found" })
+      const error = yield* withTaskResults(
+        fakeClient({ host, listing: listOf("a.csv"), failure: () => notFound }).client,
+        (s) => s.download(taskId, { directory: nodePath.join(base, taskId) }).pipe(Effect.flip)
+      )
+      assert.deepInclude(error, { _tag: "NotFound", status: 404 })
+      assert.deepStrictEqual(listing(base), [])
+      assert.strictEqual(host.seen.length, 0)
+    }).pipe(Effect.scoped))
 
   it.effect("onProgress reports a file's completion once", () =>
     Effect.gen(function*() {

@@ -67,9 +67,17 @@ export const download = (
   TextRevealClient.ApiError | DownloadError | PlatformError.PlatformError
 > =>
   Effect.gen(function*() {
-    const { client, fs, path } = deps
+    const { fs, path } = deps
     const directory = path.resolve(options.directory)
     const created = yield* prepare(fs, path, directory)
+    return yield* fetchAll(deps, taskId, options, directory).pipe(
+      Effect.tapErrorCause(() => Effect.ignore(tidy(fs, path, directory, created)))
+    )
+  })
+
+const fetchAll = (deps: Deps, taskId: string, options: DownloadOptions, directory: string) =>
+  Effect.gen(function*() {
+    const { client, fs, path } = deps
     const manifest = yield* Manifest.load(fs, path, directory)
     const urls = yield* client.getDownloadUrls(taskId)
     const slots = Names.assign(urls.map((url) => url.fileName))
@@ -120,7 +128,6 @@ export const download = (
     })
 
     return yield* Effect.forEach(slots, one, { concurrency: Math.max(1, Math.floor(options.concurrency ?? 4)) }).pipe(
-      Effect.ensuring(Effect.ignore(manifest.compact)),
-      Effect.tapErrorCause(() => Effect.ignore(tidy(fs, path, directory, created)))
+      Effect.ensuring(Effect.ignore(manifest.compact))
     )
   })
