@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TaskResults from "../src/TaskResults.js"
 import * as TextRevealClient from "../src/TextRevealClient.js"
-import { report, since } from "./children/report.js"
+import { cpuSince, report, since } from "./children/report.js"
 import { stubClient, taskId } from "./children/stubClient.js"
 
 const [directory, concurrency, ...urls] = process.argv.slice(2) as [string, string, ...Array<string>]
@@ -24,10 +24,15 @@ const live = TaskResults.layer().pipe(
 )
 
 const start = process.hrtime.bigint()
+const cpuStart = process.cpuUsage()
 const files = await Effect.runPromise(
   Effect.flatMap(
     TaskResults.TaskResults,
     (s) => s.download(taskId, { directory, overwrite: true, concurrency: Number(concurrency) })
   ).pipe(Effect.provide(live))
 )
-report({ millis: since(start), files: files.map((f) => ({ fileName: f.fileName, bytes: f.bytes, sha256: f.sha256 })) })
+report({
+  millis: since(start),
+  runCpuMs: cpuSince(cpuStart),
+  files: files.map((f) => ({ fileName: f.fileName, bytes: f.bytes, sha256: f.sha256 }))
+})

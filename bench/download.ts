@@ -103,10 +103,10 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
     const cpu = new Map<string, Array<number>>()
     const cpuPerGiB = (side: string, mib: number, result: Record<string, unknown>, files: number) => {
       const key = `${side} ${mib}`
-      cpu.set(key, [...(cpu.get(key) ?? []), (result.cpuMs as number) / ((files * mib) / 1024)])
+      cpu.set(key, [...(cpu.get(key) ?? []), (result.runCpuMs as number) / ((files * mib) / 1024)])
     }
     const cpuNote = (mib: number) =>
-      `CPU s per GiB (median, whole process): ${
+      `CPU s per GiB of the transfer (median, all threads, start-up excluded): ${
         ["ours", "raw+sha256", "raw"].map((side) =>
           `${side} ${(median(cpu.get(`${side} ${mib}`) ?? [NaN]) / 1000).toFixed(1)}`
         )

@@ -9,6 +9,7 @@ import {
   BodyStopped,
   bounded,
   type Sample,
+  sizeOf,
   type SpeedRules,
   tickOf,
   trim,
@@ -99,10 +100,18 @@ describe("bodyLimits.bounded", () => {
 })
 
 describe("bodyLimits.withSpeedRules", () => {
+  /** The body's bytes told to `tally` as they pass, as a transfer does. */
+  const counted = (tally: (bytes: number) => void) => <E>(body: Stream.Stream<Uint8Array, E>) =>
+    Stream.mapChunks(body, (chunk) => {
+      tally(sizeOf(chunk))
+      return chunk
+    })
+
   it.effect("a body that stops sending is idle after idleTimeout", () =>
     Effect.gen(function*() {
       const body = Stream.concat(Stream.make(bytes(100_000)), Stream.never)
-      const fiber = yield* withSpeedRules({ ...rules, lowSpeed: undefined }, (count) => Stream.runDrain(count(body)))
+      const fiber = yield* withSpeedRules({ ...rules, lowSpeed: undefined }, (tally) =>
+        Stream.runDrain(counted(tally)(body)))
         .pipe(Effect.flip, Effect.fork)
       yield* TestClock.adjust("59 seconds")
       assert.isNull(fiber.unsafePoll())
@@ -113,7 +122,10 @@ describe("bodyLimits.withSpeedRules", () => {
   it.effect("a trickle is slow once a window has passed under the limit", () =>
     Effect.gen(function*() {
       const body = Stream.repeatEffect(Effect.as(Effect.sleep("1 second"), bytes(10)))
-      const fiber = yield* withSpeedRules(rules, (count) => Stream.runDrain(count(body))).pipe(Effect.flip, Effect.fork)
+      const fiber = yield* withSpeedRules(rules, (tally) => Stream.runDrain(counted(tally)(body))).pipe(
+        Effect.flip,
+        Effect.fork
+      )
       yield* TestClock.adjust("50 seconds")
       assert.isNull(fiber.unsafePoll())
       yield* TestClock.adjust("20 seconds")
@@ -123,7 +135,7 @@ describe("bodyLimits.withSpeedRules", () => {
   it.effect("a body at speed ends normally, whatever its length in time", () =>
     Effect.gen(function*() {
       const body = Stream.repeatEffect(Effect.as(Effect.sleep("1 second"), bytes(2048))).pipe(Stream.take(130))
-      const fiber = yield* withSpeedRules(rules, (count) => Stream.runCount(count(body))).pipe(Effect.fork)
+      const fiber = yield* withSpeedRules(rules, (tally) => Stream.runCount(counted(tally)(body))).pipe(Effect.fork)
       yield* TestClock.adjust("131 seconds")
       assert.strictEqual(yield* Fiber.join(fiber), 130)
     }))

@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { request } from "undici"
-import { nameOf, report, since } from "./report.js"
+import { cpuSince, nameOf, report, since } from "./report.js"
 
 const [directory, concurrency, ...urls] = process.argv.slice(2) as [string, string, ...Array<string>]
 
@@ -30,9 +30,10 @@ const one = async (url: string) => {
 }
 
 const start = process.hrtime.bigint()
+const cpuStart = process.cpuUsage()
 let next = 0
 const files: Array<{ readonly fileName: string; readonly sha256: string }> = []
 await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
   while (next < urls.length) files.push(await one(urls[next++]!))
 }))
-report({ millis: since(start), files })
+report({ millis: since(start), runCpuMs: cpuSince(cpuStart), files })

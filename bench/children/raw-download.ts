@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { pipeline } from "node:stream/promises"
 import { request } from "undici"
-import { nameOf, report, since } from "./report.js"
+import { cpuSince, nameOf, report, since } from "./report.js"
 
 const [directory, concurrency, ...urls] = process.argv.slice(2) as [string, string, ...Array<string>]
 
@@ -19,8 +19,9 @@ const one = async (url: string) => {
 }
 
 const start = process.hrtime.bigint()
+const cpuStart = process.cpuUsage()
 let next = 0
 await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
   while (next < urls.length) await one(urls[next++]!)
 }))
-report({ millis: since(start) })
+report({ millis: since(start), runCpuMs: cpuSince(cpuStart) })

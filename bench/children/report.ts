@@ -13,6 +13,12 @@ export const report = (result: Record<string, unknown>): void => {
   process.stdout.write(`RESULT ${JSON.stringify({ ...result, maxRssMB, cpuMs, mainBusyMs })}\n`)
 }
 
+/** CPU milliseconds (user + system, all threads) since `start` (from `process.cpuUsage()`): the run's, not the start-up's. */
+export const cpuSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1000
+}
+
 /** Milliseconds since `start` (from `process.hrtime.bigint()`). */
 export const since = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6
 

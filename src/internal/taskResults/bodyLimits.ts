@@ -15,16 +15,39 @@ export class BodyStopped {
   constructor(readonly end: Exclude<BodyEnd, "complete" | "dropped">) {}
 }
 
-const sizeOf = (chunk: Iterable<Uint8Array>): number => {
+/**
+ * The bytes in a chunk of a body.
+ *
+ * @internal
+ */
+export const sizeOf = (chunk: Iterable<Uint8Array>): number => {
   let n = 0
   for (const bytes of chunk) n += bytes.length
   return n
 }
 
 /**
- * Counts a body's bytes against what was announced: past `expected` (or `limit` when nothing was announced)
- * the stream fails with `overflow` before emitting the chunk that holds the extra byte; ended before
- * `expected`, it fails with `short`.
+ * A body's byte count against what was announced: `add` tells when the bytes so far pass `expected` (or
+ * `limit` when nothing was announced), `end` when the body ended before `expected`.
+ *
+ * @internal
+ */
+export const counter = (expected: number | undefined, limit: number) => {
+  const most = expected ?? limit
+  let count = 0
+  return {
+    add: (bytes: number): BodyStopped | undefined => {
+      count += bytes
+      return count > most ? new BodyStopped("overflow") : undefined
+    },
+    end: (): BodyStopped | undefined =>
+      expected !== undefined && count < expected ? new BodyStopped("short") : undefined
+  }
+}
+
+/**
+ * A body counted by `counter`, as a stream: it fails with `overflow` before emitting the chunk that holds
+ * the first extra byte, and with `short` when it ends before `expected`.
  *
  * @internal
  */
@@ -32,16 +55,16 @@ export const bounded =
   (expected: number | undefined, limit: number) =>
   <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | BodyStopped, R> =>
     Stream.suspend(() => {
-      const most = expected ?? limit
-      let count = 0
+      const count = counter(expected, limit)
       return self.pipe(
         Stream.mapChunksEffect((chunk) => {
-          count += sizeOf(chunk)
-          return count > most ? Effect.fail(new BodyStopped("overflow")) : Effect.succeed(chunk)
+          const stopped = count.add(sizeOf(chunk))
+          return stopped === undefined ? Effect.succeed(chunk) : Effect.fail(stopped)
         }),
-        Stream.concat(Stream.suspend(() =>
-          expected !== undefined && count < expected ? Stream.fail(new BodyStopped("short")) : Stream.empty
-        ))
+        Stream.concat(Stream.suspend(() => {
+          const stopped = count.end()
+          return stopped === undefined ? Stream.empty : Stream.fail(stopped)
+        }))
       )
     })
 
@@ -124,8 +147,8 @@ export const tickOf = (rules: SpeedRules): Duration.Duration => {
 }
 
 /**
- * Runs `use` under the speed rules: `use` gets an operator that counts a body's bytes as they pass, and one
- * fiber reads the count every tick, failing with `idle` or `slow` once a rule is broken; whichever ends first
+ * Runs `use` under the speed rules: `use` gets a function to count a body's bytes with as they pass (a plain
+ * call, no stream stage), and one fiber reads the count every tick, failing with `idle` or `slow` once a rule is broken; whichever ends first
  * ends the other (the request is then aborted by its scope). One watcher per body raced against its whole
  * run, not per chunk: `Stream.interruptWhen` would run every pull of the body in a fiber of its own.
  *
@@ -133,17 +156,13 @@ export const tickOf = (rules: SpeedRules): Duration.Duration => {
  */
 export const withSpeedRules = <A, E, R>(
   rules: SpeedRules,
-  use: (
-    count: <E1, R1>(body: Stream.Stream<Uint8Array, E1, R1>) => Stream.Stream<Uint8Array, E1, R1>
-  ) => Effect.Effect<A, E, R>
+  use: (tally: (bytes: number) => void) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | BodyStopped, R> =>
   Effect.suspend(() => {
     let bytes = 0
-    const count = <E1, R1>(body: Stream.Stream<Uint8Array, E1, R1>) =>
-      Stream.mapChunks(body, (chunk) => {
-        bytes += sizeOf(chunk)
-        return chunk
-      })
+    const tally = (n: number) => {
+      bytes += n
+    }
     const watch = Effect.flatMap(Clock.currentTimeMillis, (start) => {
       let samples: ReadonlyArray<Sample> = [{ at: start, bytes: 0 }]
       const check = Effect.flatMap(Clock.currentTimeMillis, (at) => {
@@ -153,5 +172,5 @@ export const withSpeedRules = <A, E, R>(
       })
       return Effect.zipRight(Effect.repeat(check, Schedule.spaced(tickOf(rules))), Effect.never)
     })
-    return Effect.raceFirst(use(count), watch)
+    return Effect.raceFirst(use(tally), watch)
   })

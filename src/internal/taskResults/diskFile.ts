@@ -7,12 +7,11 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
+import { createHash, type Hash } from "node:crypto"
 import { DownloadError } from "../../TaskResultsError.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
 import * as Transfer from "./fileTransfer.js"
-import * as Hasher from "./hashWorker.js"
 import type { Manifest } from "./manifest.js"
 import type { Slot } from "./names.js"
 import type { FileProgress } from "./progress.js"
@@ -20,14 +19,9 @@ import * as SafeFile from "./safeFile.js"
 import type { Start } from "./transferRules.js"
 
 /** Bytes gathered before one write: few large writes are what makes the disk side fast. */
-const slotBytes = 2 * 1024 * 1024
-/** Slots of `slotBytes`: one filling, one being written and hashed, one waiting for its turn to be written. */
-const slotCount = 3
-/**
- * Files announced at least this large are hashed in a worker thread; smaller ones (and those of unknown size)
- * on this one, where starting a thread would cost more than it saves.
- */
-const workerFrom = 32 * 1024 * 1024
+const batchBytes = 2 * 1024 * 1024
+/** Pieces gathered before one write, at most: what one `writev` takes in a single call on Linux. */
+const batchPieces = 1024
 
 /**
  * Where a file goes: its temporary name while written, its final name once complete.
@@ -39,117 +33,65 @@ export interface Target {
   readonly final: string
 }
 
-interface Busy {
-  readonly hashed: Effect.Effect<void, PlatformError.PlatformError>
-  readonly written: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
-}
-
-const done = (busy: Busy | undefined): Effect.Effect<void, PlatformError.PlatformError> =>
-  busy === undefined
-    ? Effect.void
-    : busy.written === undefined
-    ? busy.hashed
-    : Effect.zipRight(Fiber.join(busy.written), busy.hashed)
-
 /**
- * Bytes copied into a few fixed slots (the only copy), each handed as a whole to the hasher and to the file:
- * the thread that reads the socket only copies, while the slots before are hashed (in a worker thread for a
- * large file) and written (in order, one at a time). A slot is refilled only once both are done; a write,
- * once started, is finished (uninterruptible): the bytes on disk are always a prefix of the file.
+ * A file's bytes on their way to disk: hashed as they arrive, on this thread, as Node's own pipelines do
+ * (hashing in a worker thread gave no measurable speed on 2 cores, for a copy of every byte), and gathered,
+ * uncopied, into batches of `batchBytes`, each written with one `writev`. One batch is written while the
+ * next fills; a full batch waits for the write before it. A write, once started, is finished
+ * (uninterruptible): the bytes on disk are always a prefix of the file.
  */
-const slots = (file: SafeFile.Handle, scope: Scope.Scope, path: string) => {
-  let views: Array<Uint8Array> = []
-  let capacity = 0
-  const busy: Array<Busy | undefined> = Array.from({ length: slotCount }, () => undefined)
-  let current = 0
+const batches = (file: SafeFile.Handle, scope: Scope.Scope) => {
+  let hash: Hash = createHash("sha256")
+  let pieces: Array<Uint8Array> = []
   let pending = 0
-  let lastWrite: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
-  let hasher: Hasher.Hasher | undefined
+  let writing: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
 
-  /**
-   * A new hash from here on (the file starts over, every slot idle): in a worker, over shared memory, when `size`
-   * is large enough; otherwise here, over slots no larger than the file (many small files stay small).
-   */
-  const rehash = (size: number | undefined) => {
-    const shared = size !== undefined && size >= workerFrom
-    capacity = shared ? slotBytes : Math.max(1, Math.min(slotBytes, size ?? slotBytes))
-    const memory = shared ? new SharedArrayBuffer(slotCount * capacity) : undefined
-    views = Array.from(
-      { length: slotCount },
-      (_, i) => memory === undefined ? Buffer.allocUnsafe(capacity) : new Uint8Array(memory, i * capacity, capacity)
-    )
-    current = 0
-    pending = 0
-    return Effect.map(Scope.extend(Hasher.make(memory, path), scope), (made) => {
-      hasher = made
+  /** Waits for the write under way. */
+  const settle = Effect.suspend(() =>
+    writing === undefined ? Effect.void : Effect.tap(Fiber.join(writing), () => {
+      writing = undefined
     })
-  }
+  )
 
-  const hasherOf = (size: number | undefined) => hasher === undefined ? Effect.as(rehash(size), undefined) : Effect.void
-
-  /** Hands the slot being filled to the hasher, and to the file when `write`; the next slot is waited for. */
-  const dispatch = (write: boolean): Effect.Effect<void, PlatformError.PlatformError> =>
-    Effect.gen(function*() {
-      if (pending === 0) return
-      yield* hasherOf(undefined)
-      const bytes = views[current]!.subarray(0, pending)
-      const hashed = yield* hasher!.update(bytes)
-      let written: Fiber.Fiber<void, PlatformError.PlatformError> | undefined
-      if (write) {
-        const before = lastWrite
-        written = yield* Effect.forkIn(
-          Effect.uninterruptible(
-            before === undefined ? file.write(bytes) : Effect.zipRight(Fiber.join(before), file.write(bytes))
-          ),
-          scope
-        )
-        lastWrite = written
-      }
-      busy[current] = { hashed, written }
+  /** Hands the batch being filled to the file, once the write before it is done. */
+  const dispatch = Effect.zipRight(
+    settle,
+    Effect.uninterruptible(Effect.suspend(() => {
+      if (pieces.length === 0) return Effect.void
+      const batch = pieces
+      pieces = []
       pending = 0
-      current = (current + 1) % slotCount
-      const next = busy[current]
-      busy[current] = undefined
-      yield* done(next)
-    })
+      return Effect.map(Effect.forkIn(Effect.uninterruptible(file.writeAll(batch)), scope), (fiber) => {
+        writing = fiber
+      })
+    }))
+  )
 
-  /** Copies `bytes` into the slots; an effect only when a slot is full (once per slot's capacity). */
-  const add = (bytes: Uint8Array, write: boolean): Effect.Effect<void, PlatformError.PlatformError> => {
-    if (hasher === undefined) return Effect.zipRight(hasherOf(undefined), Effect.suspend(() => add(bytes, write)))
-    if (pending + bytes.length < capacity) {
-      views[current]!.set(bytes, pending)
-      pending += bytes.length
-      return Effect.void
-    }
-    const take = capacity - pending
-    views[current]!.set(bytes.subarray(0, take), pending)
-    pending = capacity
-    return take === bytes.length
-      ? dispatch(write)
-      : Effect.zipRight(dispatch(write), Effect.suspend(() => add(bytes.subarray(take), write)))
+  /** Hashes `bytes` and adds them to the batch; an effect only when the batch is full. */
+  const add = (bytes: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> => {
+    hash.update(bytes)
+    pieces.push(bytes)
+    pending += bytes.length
+    return pending >= batchBytes || pieces.length >= batchPieces ? dispatch : Effect.void
   }
 
-  /** Waits for every slot handed over. */
-  const settle = Effect.suspend(() => {
-    const all = busy.map(done)
-    busy.fill(undefined)
-    lastWrite = undefined
-    return Effect.all(all, { discard: true })
-  })
-
-  /** Hands over what is pending and waits for all of it. */
-  const flush = (write: boolean) => Effect.zipRight(dispatch(write), settle)
-
-  /** Drops what was not handed over yet, and waits for what was; the hash starts over. */
-  const discard = Effect.suspend(() => {
-    pending = 0
-    hasher = undefined
-    return settle
-  })
-
-  const digest = Effect.suspend(() => Effect.flatMap(hasherOf(undefined), () => hasher!.digest))
-
-  return { add, flush, discard, hasherOf, digest }
+  return {
+    add,
+    /** Hashes bytes already on disk (a resumed file's). */
+    hashOnly: (bytes: Uint8Array) => {
+      hash.update(bytes)
+    },
+    /** Writes what is gathered and waits for every write. */
+    flush: Effect.zipRight(dispatch, settle),
+    /** Drops what was not written yet, and waits for what was; the hash starts over. */
+    discard: Effect.suspend(() => {
+      pieces = []
+      pending = 0
+      hash = createHash("sha256")
+      return settle
+    }),
+    digest: Effect.sync(() => hash.digest("hex"))
+  }
 }
 
 /**
@@ -194,17 +136,17 @@ export const write = (options: {
       const file = resume === undefined
         ? yield* Effect.zipRight(SafeFile.remove(target.temp), SafeFile.openExclusive(target.temp))
         : yield* SafeFile.openAppend(target.temp)
-      const disk = slots(file, yield* Effect.scope, target.temp)
+      const disk = batches(file, yield* Effect.scope)
       if (resume !== undefined) {
-        // The bytes kept from an earlier run are hashed first (through the slots, never written again).
-        yield* disk.hasherOf(resume.size)
-        yield* fs.stream(target.temp, { chunkSize: slotBytes, bytesToRead: resume.offset }).pipe(
-          Stream.runForEach((bytes) => {
-            written += bytes.length
-            return disk.add(bytes, false)
-          })
+        // The bytes kept from an earlier run are hashed first, never written again.
+        yield* fs.stream(target.temp, { chunkSize: batchBytes, bytesToRead: resume.offset }).pipe(
+          Stream.runForEach((bytes) =>
+            Effect.sync(() => {
+              written += bytes.length
+              disk.hashOnly(bytes)
+            })
+          )
         )
-        yield* disk.flush(false)
         if (written !== resume.offset) yield* file.truncate(written)
       }
       const from: Start = resume === undefined
@@ -218,7 +160,7 @@ export const write = (options: {
         let waits: Effect.Effect<void, PlatformError.PlatformError> | undefined
         for (const bytes of chunk) {
           n += bytes.length
-          const wait = disk.add(bytes, true)
+          const wait = disk.add(bytes)
           if (wait !== Effect.void) waits = waits === undefined ? wait : Effect.zipRight(waits, wait)
         }
         written += n
@@ -240,7 +182,6 @@ export const write = (options: {
               message: `${slot.name}: the file host continued at byte ${start.offset}, not ${written}`
             })
           }
-          if (written === 0) yield* disk.hasherOf(start.size)
           progress.size(start.size)
           if (start.etag !== last?.etag || start.size !== last?.size) {
             yield* manifest.set({
@@ -252,19 +193,19 @@ export const write = (options: {
             })
           }
           last = start
-          return Sink.forEachChunk(onBytes)
+          return onBytes
         })
 
       const state = yield* Transfer.transfer(env, slot, from, receiver).pipe(
         Effect.onExit((exit) =>
           Exit.isSuccess(exit) ? Effect.void : Effect.ignore(
             resumable(written, last, Option.getOrUndefined(Cause.failureOption(exit.cause)))
-              ? disk.flush(true)
+              ? disk.flush
               : Effect.zipRight(disk.discard, SafeFile.remove(target.temp))
           )
         )
       )
-      yield* disk.flush(true)
+      yield* disk.flush
       if (state.size !== undefined && written !== state.size) {
         yield* Effect.ignore(SafeFile.remove(target.temp))
         return yield* new DownloadError({

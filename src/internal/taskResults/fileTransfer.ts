@@ -2,16 +2,15 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { identity } from "effect/Function"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type { DownloadError } from "../../TaskResultsError.js"
 import type * as TextRevealClient from "../../TextRevealClient.js"
@@ -19,7 +18,7 @@ import * as Metrics from "../metrics.js"
 import { codeOf } from "../redact.js"
 import { parseRetryAfter } from "../retryAfter.js"
 import type * as RetryPolicy from "../retryPolicy.js"
-import { BodyStopped, bounded, type SpeedRules, withSpeedRules } from "./bodyLimits.js"
+import { BodyStopped, bounded, counter, sizeOf, type SpeedRules, withSpeedRules } from "./bodyLimits.js"
 import { gunzip } from "./gzip.js"
 import type { Slot } from "./names.js"
 import * as Retry from "./retry.js"
@@ -43,12 +42,19 @@ export interface Env {
 }
 
 /**
- * Where the bytes of a transfer go: for each body, a sink for its bytes, which belong to the file from
- * `start.offset` on (0: the file starts over).
+ * Where the bytes of a transfer go: for each body, a function taking its chunks in order, which belong to the
+ * file from `start.offset` on (0: the file starts over).
  *
  * @internal
  */
-export type Receiver<E> = (start: Rules.Start) => Effect.Effect<Sink.Sink<unknown, Uint8Array, never, E>, E>
+export type Receiver<E> = (start: Rules.Start) => Effect.Effect<OnChunk<E>, E>
+
+/**
+ * Takes one chunk of a body; the next is read once it completes.
+ *
+ * @internal
+ */
+export type OnChunk<E> = (chunk: Chunk.Chunk<Uint8Array>) => Effect.Effect<void, E>
 
 type TransferError = DownloadError | TextRevealClient.ApiError
 
@@ -74,20 +80,47 @@ const headersOf = (response: HttpClientResponse.HttpClientResponse, nowMillis: n
 }
 
 /**
- * The bytes of one body as the file's: counted against what was announced, watched for speed, and decoded
- * when the host encoded them (counted again against `limit`, which a small body can inflate past).
+ * Runs one body into `onChunk` as the file's bytes: counted against what was announced, counted for the
+ * speed rules (`tally`), and decoded when the host encoded them (the decoded bytes counted again against
+ * `limit`, which a small body can inflate past). A plain body takes one step per chunk, straight from the
+ * socket's stream into `onChunk`: each stream stage more costs the download about 10% of its speed.
  */
-const bodyOf = (
+const runBody = <E>(
   slot: Slot,
   response: HttpClientResponse.HttpClientResponse,
   receive: Extract<Rules.Decision, { readonly _tag: "Receive" }>,
-  count: <E, R>(body: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<Uint8Array, E, R>
-): Stream.Stream<Uint8Array, HttpClientError.ResponseError | BodyStopped | DownloadError> =>
-  response.stream.pipe(
-    bounded(receive.expected, receive.limit),
-    count,
-    receive.encoded ? (bytes) => bounded(undefined, receive.limit)(gunzip(slot.name)(bytes)) : identity
-  )
+  tally: (bytes: number) => void,
+  onChunk: OnChunk<E>
+): Effect.Effect<void, HttpClientError.ResponseError | BodyStopped | DownloadError | E> => {
+  if (receive.encoded) {
+    return response.stream.pipe(
+      bounded(receive.expected, receive.limit),
+      Stream.mapChunks((chunk) => {
+        tally(sizeOf(chunk))
+        return chunk
+      }),
+      gunzip(slot.name),
+      bounded(undefined, receive.limit),
+      Stream.runForEachChunk(onChunk)
+    )
+  }
+  return Effect.suspend(() => {
+    const count = counter(receive.expected, receive.limit)
+    return response.stream.pipe(
+      Stream.runForEachChunk((chunk): Effect.Effect<void, BodyStopped | E> => {
+        const bytes = sizeOf(chunk)
+        const stopped = count.add(bytes)
+        if (stopped !== undefined) return Effect.fail(stopped)
+        tally(bytes)
+        return onChunk(chunk)
+      }),
+      Effect.zipRight(Effect.suspend(() => {
+        const stopped = count.end()
+        return stopped === undefined ? Effect.void : Effect.fail(stopped)
+      }))
+    )
+  })
+}
 
 /**
  * One exchange with the file host, in its own scope (closing it aborts the request): a request for what
@@ -137,16 +170,13 @@ const exchange = <E>(
     })
     if (decision._tag !== "Receive") return [next, decision, generation] as const
 
-    const sink = yield* receiver(decision.start)
+    const onChunk = yield* receiver(decision.start)
     let received = 0
-    const end = yield* withSpeedRules(env.speed, (count) =>
-      bodyOf(slot, response, decision, count).pipe(
-        Stream.mapChunks((chunk) => {
-          for (const bytes of chunk) received += bytes.length
-          return chunk
-        }),
-        Stream.run(sink)
-      )).pipe(
+    const end = yield* withSpeedRules(env.speed, (tally) =>
+      runBody(slot, response, decision, tally, (chunk) => {
+        received += sizeOf(chunk)
+        return onChunk(chunk)
+      })).pipe(
         Effect.as<Rules.BodyEnd>("complete"),
         // A body cut short, whatever the cause, is decided on like any other end.
         Effect.catchIf(isCut, (cut) => Effect.succeed<Rules.BodyEnd>(cut instanceof BodyStopped ? cut.end : "dropped")),

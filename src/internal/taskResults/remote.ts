@@ -1,7 +1,6 @@
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
-import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Take from "effect/Take"
 import { DownloadError } from "../../TaskResultsError.js"
@@ -43,7 +42,7 @@ export const stream = (env: Transfer.Env, slot: Slot): Stream.Stream<Uint8Array,
         }
         first ??= start
         let received = start.offset
-        return Effect.succeed(Sink.forEachChunk((chunk: Chunk.Chunk<Uint8Array>) => {
+        return Effect.succeed((chunk: Chunk.Chunk<Uint8Array>) => {
           const out: Array<Uint8Array> = []
           for (const bytes of chunk) {
             const end = received + bytes.length
@@ -54,7 +53,7 @@ export const stream = (env: Transfer.Env, slot: Slot): Stream.Stream<Uint8Array,
             received = end
           }
           return out.length === 0 ? Effect.void : Queue.offer(queue, Take.chunk(Chunk.unsafeFromArray(out)))
-        }))
+        })
       })
 
     yield* Transfer.transfer(env, slot, { offset: 0, size: undefined, etag: undefined }, receiver).pipe(
