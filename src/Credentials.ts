@@ -72,6 +72,33 @@ export type CredentialsError =
   | HttpClientError.HttpClientError
 
 /**
+ * @example
+ * ```ts
+ * // get: the current token (obtained or renewed first when needed), e.g. for a request of your own.
+ * import { HttpClientRequest } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { Credentials } from "effect-textreveal"
+ *
+ * export const authorized = (request: HttpClientRequest.HttpClientRequest) =>
+ *   Effect.flatMap(Credentials.Credentials, (credentials) => credentials.get).pipe(
+ *     Effect.map(({ token }) => HttpClientRequest.bearerToken(request, token))
+ *   )
+ * ```
+ *
+ * @example
+ * ```ts
+ * // invalidate: after your own request was refused with a 401, so that the next get obtains a new token.
+ * import { Effect } from "effect"
+ * import { Credentials } from "effect-textreveal"
+ *
+ * export const renewAfterRefusal = Effect.gen(function*() {
+ *   const credentials = yield* Credentials.Credentials
+ *   const { token } = yield* credentials.get
+ *   if (credentials.renewable) yield* credentials.invalidate(token)
+ *   return yield* credentials.get
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -99,6 +126,18 @@ const sendable = /^[\x21-\x7e]+$/
  * A fixed token, e.g. one copied from the TextReveal console. It cannot be renewed: when the API rejects
  * it, the call fails with `Unauthorized` or `Forbidden`. An empty or missing token, or one that cannot be
  * sent in a header (spaces, line breaks, non-ASCII), fails the layer with a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer, Redacted } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * export const TextRevealLive = TextRevealClient.layer().pipe(
+ *   Layer.provide(Credentials.layerToken(Redacted.make("eyJ..."))),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -155,6 +194,25 @@ const asRedacted = (value: Redacted.Redacted<string> | string): Redacted.Redacte
  * and the next caller then starts a fresh request. While a renewal fails, a token that has not yet expired
  * is still handed out. Token requests are retried as the API's are (see {@link Retry.Options}).
  *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Config, Layer } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * // The API key and secret from variables of your own naming; token requests get 10 s each.
+ * const PasswordCredentials = Layer.unwrapEffect(
+ *   Config.all({ username: Config.redacted("MY_API_KEY"), password: Config.redacted("MY_API_SECRET") }).pipe(
+ *     Config.map((keys) => Credentials.layerPassword({ ...keys, timeout: "10 seconds" }))
+ *   )
+ * )
+ *
+ * export const TextRevealLive = TextRevealClient.layer().pipe(
+ *   Layer.provide(PasswordCredentials),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -186,6 +244,19 @@ const secret = (name: string) =>
  * Credentials from the environment: a fixed token from `TEXTREVEAL_TOKEN`, or else the API key and secret
  * from `TEXTREVEAL_USERNAME` and `TEXTREVEAL_PASSWORD` (with `TEXTREVEAL_TOKEN_URL`, optional). With
  * neither set, or only one of the pair, it fails with a `ConfigError` naming the variables to set.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * // TEXTREVEAL_TOKEN, or TEXTREVEAL_USERNAME + TEXTREVEAL_PASSWORD (+ TEXTREVEAL_TOKEN_URL).
+ * export const TextRevealLive = TextRevealClient.layerConfig.pipe(
+ *   Layer.provide(Credentials.layerConfig),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -38,6 +38,15 @@ export class DownloadUrl extends Schema.Class<DownloadUrl>("DownloadUrl")({
   /**
    * Whether the URL has expired at the given instant.
    *
+   * @example
+   * ```ts
+   * import { DateTime, Effect } from "effect"
+   * import type { DownloadUrl } from "effect-textreveal"
+   *
+   * export const stillValid = (url: DownloadUrl.DownloadUrl) =>
+   *   Effect.map(DateTime.now, (now) => !url.isExpiredAt(now))
+   * ```
+   *
    * @since 0.1.0
    */
   isExpiredAt(now: DateTime.Utc): boolean {

@@ -332,6 +332,92 @@ export interface RowsSchemaOptions<A, I extends Row> extends RowsOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * // awaitCompletion: polls the status until the task completes.
+ * import { Console, Effect } from "effect"
+ * import { TaskResults } from "effect-textreveal"
+ *
+ * export const waitFor = (taskId: string) =>
+ *   Effect.flatMap(TaskResults.TaskResults, (results) => results.awaitCompletion(taskId, { timeout: "2 hours" })).pipe(
+ *     Effect.catchTags({
+ *       TaskFailed: (e) => Console.error(`task ${e.taskId} failed`),
+ *       WaitTimeout: (e) => Console.error(`still ${e.status ?? "unknown"} after 2 hours`)
+ *     })
+ *   )
+ * ```
+ *
+ * @example
+ * ```ts
+ * // download: every file of the task into a directory, verified; a re-run skips complete files.
+ * import { Console, Effect } from "effect"
+ * import { TaskResults } from "effect-textreveal"
+ *
+ * export const fetchAll = (taskId: string) =>
+ *   Effect.gen(function*() {
+ *     const results = yield* TaskResults.TaskResults
+ *     const files = yield* results.download(taskId, {
+ *       directory: `./exports/${taskId}`,
+ *       concurrency: 2,
+ *       deadline: "1 hour",
+ *       onProgress: (p) => Console.log(`${p.fileName}: ${p.fileBytes}/${p.fileSize ?? "?"} bytes`)
+ *     })
+ *     for (const file of files) yield* Console.log(file.path, file.bytes, file.sha256, file.skipped ? "(kept)" : "")
+ *   })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // export: start an export (or continue the one recorded in the directory), wait, download.
+ * import { Console, Effect } from "effect"
+ * import { TaskResults } from "effect-textreveal"
+ *
+ * export const nightly = Effect.gen(function*() {
+ *   const results = yield* TaskResults.TaskResults
+ *   const { files, taskId } = yield* results.export({
+ *     resource: "universes/7d1e2f3a-0000-4000-8000-000000000001/entities",
+ *     body: { fields: ["entity_id", "name", "sentiment"] },
+ *     directory: "./exports/entities",
+ *     timeout: "2 hours",
+ *     onStarted: ({ continued, taskId }) => Console.log(taskId, continued ? "(continued)" : "(started)")
+ *   })
+ *   yield* Console.log(taskId, files.length, "files")
+ * })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // files: each file as a stream of bytes, without touching the disk.
+ * import { Effect, Stream } from "effect"
+ * import { TaskResults } from "effect-textreveal"
+ *
+ * export const sizes = (taskId: string) =>
+ *   Effect.gen(function*() {
+ *     const results = yield* TaskResults.TaskResults
+ *     const files = yield* results.files(taskId, { deadline: "10 minutes" })
+ *     return yield* Effect.forEach(files, (file) =>
+ *       Stream.runFold(file.stream, 0, (bytes, chunk) => bytes + chunk.length).pipe(
+ *         Effect.map((bytes) => ({ fileName: file.fileName, bytes }))
+ *       ))
+ *   })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // rows: the CSV records of every file, keyed by header, decoded with a schema.
+ * import { Console, Effect, Schema, Stream } from "effect"
+ * import { TaskResults } from "effect-textreveal"
+ *
+ * const Entity = Schema.Struct({ entity_id: Schema.String, name: Schema.String, sentiment: Schema.NumberFromString })
+ *
+ * export const firstRows = (taskId: string) =>
+ *   Effect.flatMap(TaskResults.TaskResults, (results) =>
+ *     results.rows(taskId, { schema: Entity, onInvalid: "skip" }).pipe(
+ *       Stream.take(5),
+ *       Stream.runForEach((row) => Console.log(row.entity_id, row.name, row.sentiment))
+ *     ))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -425,6 +511,18 @@ const issueMessage = (issue: ParseResult.ParseIssue): string => {
 /**
  * Builds the service. Files are fetched with the `HttpClient` of the context, with plain GETs: no API token,
  * no trace headers, no span (a signed URL's query is its signature).
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { TaskResults } from "effect-textreveal"
+ *
+ * // The service in a layer of your own, with tighter limits for the file host.
+ * export const TaskResultsStrict = Layer.effect(
+ *   TaskResults.TaskResults,
+ *   TaskResults.make({ timeout: "10 seconds", idleTimeout: "20 seconds", maxResumes: 2 })
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category constructors
@@ -553,6 +651,21 @@ export const make = (
 /**
  * The service, from a `TextRevealClient`, an `HttpClient` and the platform's `FileSystem` and `Path` (e.g.
  * `NodeContext.layer`).
+ *
+ * @example
+ * ```ts
+ * import * as NodeContext from "@effect/platform-node/NodeContext"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import { Layer } from "effect"
+ * import { Credentials, TaskResults, TextRevealClient } from "effect-textreveal"
+ *
+ * // TaskResults and the TextRevealClient it uses, from the environment's credentials.
+ * export const TaskResultsLive = TaskResults.layer().pipe(
+ *   Layer.provideMerge(TextRevealClient.layerConfig),
+ *   Layer.provide(Credentials.layerConfig),
+ *   Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer))
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category layers

@@ -26,6 +26,7 @@ import * as Task from "./Task.js"
  *   corrupt, truncated or followed by garbage.
  *
  * @since 0.2.0
+ * @category errors
  */
 export const DownloadErrorReason = Schema.Literal(
   "Expired",
@@ -40,6 +41,7 @@ export const DownloadErrorReason = Schema.Literal(
 
 /**
  * @since 0.2.0
+ * @category errors
  */
 export type DownloadErrorReason = typeof DownloadErrorReason.Type
 
@@ -48,6 +50,7 @@ export type DownloadErrorReason = typeof DownloadErrorReason.Type
  * and never holds the signed URL, its query or any header.
  *
  * @since 0.2.0
+ * @category errors
  */
 export class DownloadError extends Schema.TaggedError<DownloadError>("effect-textreveal/DownloadError")(
   "DownloadError",
@@ -64,6 +67,7 @@ export class DownloadError extends Schema.TaggedError<DownloadError>("effect-tex
  * The task ended in the `failed` state.
  *
  * @since 0.2.0
+ * @category errors
  */
 export class TaskFailed extends Schema.TaggedError<TaskFailed>("effect-textreveal/TaskFailed")("TaskFailed", {
   taskId: Schema.String
@@ -78,6 +82,7 @@ export class TaskFailed extends Schema.TaggedError<TaskFailed>("effect-textrevea
  * absent when no answer arrived in time.
  *
  * @since 0.2.0
+ * @category errors
  */
 export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("effect-textreveal/WaitTimeout")("WaitTimeout", {
   taskId: Schema.String,
@@ -93,6 +98,7 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("effect-textrev
  * interrupted (a download keeps its temporary files, to be continued by the next run).
  *
  * @since 0.3.0
+ * @category errors
  */
 export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("effect-textreveal/DeadlineExceeded")(
   "DeadlineExceeded",
@@ -111,6 +117,7 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("effe
  * record starts (the header is line 1), and the message names the field at fault when there is one.
  *
  * @since 0.2.0
+ * @category errors
  */
 export class RowError extends Schema.TaggedError<RowError>("effect-textreveal/RowError")("RowError", {
   fileName: Schema.String,

@@ -152,6 +152,84 @@ export interface StartExportOptions {
 export const defaultWaitForSlot: Duration.Duration = Duration.hours(2)
 
 /**
+ * @example
+ * ```ts
+ * // getDownloadUrls: the signed URLs of a completed task's files.
+ * import { Console, DateTime, Effect } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ *
+ * export const printUrls = Effect.gen(function*() {
+ *   const client = yield* TextRevealClient.TextRevealClient
+ *   const urls = yield* client.getDownloadUrls("f47ac10b-58cc-4372-a567-0e02b2c3d479")
+ *   const now = yield* DateTime.now
+ *   for (const url of urls) {
+ *     // Fetch url.url with a plain GET, never with the API token.
+ *     yield* Console.log(url.fileName, url.isExpiredAt(now) ? "expired" : DateTime.formatIso(url.expiresAt))
+ *   }
+ * })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // getTaskStatus: "starting" | "running" | "failed" | "completed".
+ * import { Effect } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ *
+ * export const isOver = (taskId: string) =>
+ *   Effect.flatMap(TextRevealClient.TextRevealClient, (client) => client.getTaskStatus(taskId)).pipe(
+ *     Effect.map((status) => status === "completed" || status === "failed")
+ *   )
+ * ```
+ *
+ * @example
+ * ```ts
+ * // listTasks: a Stream of tasks, each page fetched when the stream pulls it.
+ * import { Console, Effect, Stream } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ *
+ * export const recentTasks = Effect.gen(function*() {
+ *   const client = yield* TextRevealClient.TextRevealClient
+ *   yield* client.listTasks({ size: 50, order: ["created_at:desc"] }).pipe(
+ *     Stream.take(10),
+ *     Stream.runForEach((task) => Console.log(task.id, task.status, task.description))
+ *   )
+ * })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // startExport: POST /v3/<resource>/export, the id of the task it starts.
+ * import { Effect } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ *
+ * export const start = Effect.gen(function*() {
+ *   const client = yield* TextRevealClient.TextRevealClient
+ *   // waitForSlot: false fails at once with TooManyRequests (exportInProgress) while another export runs.
+ *   return yield* client.startExport(
+ *     "universes/7d1e2f3a-0000-4000-8000-000000000001/entities",
+ *     { fields: ["entity_id", "name", "sentiment"] },
+ *     { waitForSlot: "30 minutes" }
+ *   )
+ * })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // client: an endpoint the library does not model, with the same auth, retries, limits and redaction.
+ * import { HttpClientRequest } from "@effect/platform"
+ * import { Effect, Schema } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ *
+ * const Universe = Schema.Struct({ id: Schema.String, name: Schema.String })
+ *
+ * export const universe = (universeId: string) =>
+ *   Effect.flatMap(TextRevealClient.TextRevealClient, ({ client }) =>
+ *     client.execute(HttpClientRequest.get(`/universes/${universeId}`)).pipe(
+ *       Effect.flatMap((response) => response.json),
+ *       Effect.flatMap(Schema.decodeUnknown(Universe))
+ *     ))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -335,6 +413,22 @@ const encodeExportBody = HttpClientRequest.schemaBodyJson(Wire.ExportRequestBody
  * URL and headers (`mapRequest`), the bearer token (`mapRequestEffect`), each answer read within the attempt's
  * time limit and mapped to its typed error, redacted (`transform`), the retry schedule (`retry`), the call's
  * deadline, then the caller's `transformClient`. Each method is a request on it and a decode.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer, Redacted } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * // The service in a layer of your own, here with a fixed token and 10 seconds per attempt.
+ * export const TextRevealLive = Layer.scoped(
+ *   TextRevealClient.TextRevealClient,
+ *   TextRevealClient.make({ timeout: "10 seconds" })
+ * ).pipe(
+ *   Layer.provide(Credentials.layerToken(Redacted.make("eyJ..."))),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -563,6 +657,24 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
  * The client as a layer. It requires an `HttpClient` (e.g. `FetchHttpClient.layer`) and `Credentials`, and
  * fails with a `ConfigError` when `baseUrl` is not usable (see {@link Options.baseUrl}).
  *
+ * @example
+ * ```ts
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import { Layer } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * // Node's undici client (keep-alive connections), options given in code.
+ * export const TextRevealLive = TextRevealClient.layer({
+ *   timeout: "10 seconds",
+ *   deadline: "2 minutes",
+ *   retry: { times: 3 },
+ *   retryBudget: { capacity: 100 }
+ * }).pipe(
+ *   Layer.provide(Credentials.layerConfig),
+ *   Layer.provide(NodeHttpClient.layerUndici)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -573,6 +685,26 @@ export const layer = (
 
 /**
  * The client with its base URL read from `TEXTREVEAL_BASE_URL` (optional; default {@link defaultBaseUrl}).
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Console, Effect, Layer } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * // TEXTREVEAL_TOKEN, or TEXTREVEAL_USERNAME + TEXTREVEAL_PASSWORD (+ TEXTREVEAL_TOKEN_URL);
+ * // TEXTREVEAL_BASE_URL is optional.
+ * const TextRevealLive = TextRevealClient.layerConfig.pipe(
+ *   Layer.provide(Credentials.layerConfig),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * export const program = Effect.gen(function*() {
+ *   const client = yield* TextRevealClient.TextRevealClient
+ *   const status = yield* client.getTaskStatus("f47ac10b-58cc-4372-a567-0e02b2c3d479")
+ *   yield* Console.log(status)
+ * }).pipe(Effect.provide(TextRevealLive))
+ * ```
  *
  * @since 0.1.0
  * @category layers

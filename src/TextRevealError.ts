@@ -178,6 +178,21 @@ export class ServerError extends Schema.TaggedError<ServerError>("effect-textrev
 /**
  * Every error that maps a documented status.
  *
+ * @example
+ * ```ts
+ * import { Console, Effect } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ *
+ * export const urlsOrNothing = (taskId: string) =>
+ *   Effect.flatMap(TextRevealClient.TextRevealClient, (client) => client.getDownloadUrls(taskId)).pipe(
+ *     Effect.catchTags({
+ *       NotFound: () => Effect.as(Console.log("no such task (results are kept one week)"), []),
+ *       Invalid: (e) => e.taskNotCompleted ? Effect.as(Console.log("not finished yet"), []) : Effect.fail(e),
+ *       TooManyRequests: (e) => Effect.as(Console.log(`rate limited after ${e.attempts} attempts`), [])
+ *     })
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */

@@ -80,6 +80,22 @@ export type Fault = Data.TaggedEnum<{
  * Constructors of {@link Fault}s: `Fault.TooManyRequests({ retryAfter: 2 })`, `Fault.ServerError({ status: 502,
  * html: true })`, `Fault.ChangeEtag()` ... Their values are checked by `injectFault`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * export const flaky = Effect.gen(function*() {
+ *   const sandbox = yield* Sandbox.Sandbox
+ *   // The next download call answers 429 with Retry-After: 2.
+ *   yield* sandbox.injectFault("download", Sandbox.Fault.TooManyRequests({ retryAfter: 2 }))
+ *   // The next three status calls answer a proxy's HTML 502.
+ *   yield* sandbox.injectFault("status", Sandbox.Fault.ServerError({ status: 502, html: true }), { times: 3 })
+ *   // One file request in five is cut after 1 KiB, the same ones from run to run.
+ *   yield* sandbox.injectFault("file", Sandbox.Fault.DropConnection({ afterBytes: 1024 }), { rate: 0.2, seed: 7 })
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -255,6 +271,63 @@ export class SandboxError extends Schema.TaggedError<SandboxError>("effect-textr
 ) {}
 
 /**
+ * @example
+ * ```ts
+ * // createTask and files: a task with the files you describe, and what was served.
+ * import { Effect } from "effect"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * export const servedDigests = Effect.gen(function*() {
+ *   const sandbox = yield* Sandbox.Sandbox
+ *   const taskId = yield* sandbox.createTask({
+ *     runningFor: "30 seconds",
+ *     files: [{ name: "entities.csv", rows: 1000, lineEnding: "crlf" }, { name: "b.csv.gz", rows: 10 }]
+ *   })
+ *   const files = yield* sandbox.files(taskId)
+ *   return files.map((file) => [file.name, file.size, file.sha256] as const)
+ * })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // injectFault and clearFaults: the next token request fails, then the sandbox answers normally again.
+ * import { Effect } from "effect"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * export const withFault = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+ *   Effect.gen(function*() {
+ *     const sandbox = yield* Sandbox.Sandbox
+ *     yield* sandbox.injectFault("token", Sandbox.Fault.ServerError({ status: 503 }))
+ *     return yield* Effect.ensuring(effect, sandbox.clearFaults)
+ *   })
+ * ```
+ *
+ * @example
+ * ```ts
+ * // expireTokens: every token issued so far expires now, as if a day had passed.
+ * import { Effect } from "effect"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * export const afterExpiry = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+ *   Effect.zipRight(Effect.flatMap(Sandbox.Sandbox, (sandbox) => sandbox.expireTokens), effect)
+ * ```
+ *
+ * @example
+ * ```ts
+ * // requests and clearRequests: what the sandbox received, never a secret.
+ * import { Effect } from "effect"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * export const routesOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+ *   Effect.gen(function*() {
+ *     const sandbox = yield* Sandbox.Sandbox
+ *     yield* sandbox.clearRequests
+ *     yield* effect
+ *     const requests = yield* sandbox.requests
+ *     return requests.map((request) => `${request.method} ${request.route} ${request.status}`)
+ *   })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -299,6 +372,19 @@ const refused = (operation: string) => (error: Options_.Refused) =>
 /**
  * Builds the sandbox on the `HttpServer` in context and serves it until the scope closes. (`port` is the
  * server's business here.)
+ *
+ * @example
+ * ```ts
+ * import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+ * import { Layer } from "effect"
+ * import { createServer } from "node:http"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * // The sandbox on a server of your choosing, here Node's on port 8787, with repeatable ids and files.
+ * export const SandboxOn8787 = Layer.scoped(Sandbox.Sandbox, Sandbox.make({ seed: 42 })).pipe(
+ *   Layer.provide(NodeHttpServer.layer(createServer, { port: 8787 }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -370,6 +456,18 @@ export const make = Effect.fnUntraced(function*(options?: Options) {
  * A sandbox on 127.0.0.1, on an ephemeral port unless `port` is given. It stops when its scope closes.
  * Invalid options fail the layer with a {@link SandboxError} before anything listens.
  *
+ * @example
+ * ```ts
+ * import { Console, Effect } from "effect"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * export const demo = Effect.gen(function*() {
+ *   const sandbox = yield* Sandbox.Sandbox
+ *   const taskId = yield* sandbox.createTask()
+ *   yield* Console.log(`${sandbox.baseUrl}/tasks/${taskId}/download`)
+ * }).pipe(Effect.provide(Sandbox.layer({ seed: 42, urlValidity: "1 minute" })))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -409,6 +507,27 @@ const retryOptionsOf = (client: ClientOptions["client"]): Retry.Options => ({
  * password and token URL (its token requests retried and timed by the same `client` options), and its base
  * URL. The `HttpClient` is the caller's to provide (e.g. `FetchHttpClient.layer`). A `ConfigError` means
  * invalid `client` options.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ * import { Sandbox } from "effect-textreveal/sandbox"
+ *
+ * // Retries of 5xx are off, so that an injected fault shows at once.
+ * const TestLayer = Sandbox.layerClient({ client: { transientRetry: false } }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * export const fileNames = Effect.gen(function*() {
+ *   const sandbox = yield* Sandbox.Sandbox
+ *   const client = yield* TextRevealClient.TextRevealClient
+ *   const taskId = yield* sandbox.createTask({ files: [{ name: "entities.csv", rows: 5 }] })
+ *   const urls = yield* client.getDownloadUrls(taskId)
+ *   return urls.map((url) => url.fileName)
+ * }).pipe(Effect.provide(TestLayer))
+ * ```
  *
  * @since 0.2.0
  * @category layers

@@ -58,6 +58,19 @@ export interface Sequence<A = Answer> {
 /**
  * Answers a task's calls in turn, e.g. `sequence(TextRevealClientTest.tooManyRequests(), ["https://…/a.csv"])`.
  *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * // Not completed on the first call, then two URLs, then (the last answer repeating) the same URLs.
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.sequence(
+ *     TextRevealClientTest.taskNotCompleted(),
+ *     ["https://files.textreveal.com/exports/a.csv", "https://files.textreveal.com/exports/b.csv"]
+ *   )
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -121,6 +134,23 @@ export interface Call {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * // calls: what the code under test asked, oldest first.
+ * export const methodsCalled = Effect.gen(function*() {
+ *   const client = yield* TextRevealClient.TextRevealClient
+ *   yield* client.getTaskStatus("f47ac10b-58cc-4372-a567-0e02b2c3d479")
+ *   const { calls } = yield* TextRevealClientTest.TextRevealClientTest
+ *   return (yield* calls).map((call) => call.method) // ["getTaskStatus"]
+ * }).pipe(
+ *   Effect.provide(TextRevealClientTest.layer({ "f47ac10b-58cc-4372-a567-0e02b2c3d479": { status: "completed" } }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -146,6 +176,15 @@ export class TextRevealClientTest
 /**
  * The 404 of a task that does not exist or is not visible.
  *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.notFound()
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -155,6 +194,15 @@ export const notFound = (
 
 /**
  * A 429 after the retries ran out, with the server's `Retry-After` when given.
+ *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.tooManyRequests({ retryAfter: "30 seconds" })
+ * })
+ * ```
  *
  * @since 0.2.0
  * @category constructors
@@ -175,6 +223,17 @@ export const tooManyRequests = (options: {
  * The 429 of `startExport` while another export holds the account's slot (`exportInProgress` true), as the
  * real client gives it when it stops waiting: with the export it found running, when given.
  *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": ["https://files.textreveal.com/exports/a.csv"]
+ * }, {
+ *   exports: TextRevealClientTest.exportInProgress({ runningTaskId: "f47ac10b-58cc-4372-a567-0e02b2c3d479" })
+ * })
+ * ```
+ *
  * @since 0.4.0
  * @category constructors
  */
@@ -194,6 +253,15 @@ export const exportInProgress = (options: {
 /**
  * A 5xx after the retries ran out.
  *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.serverError({ status: 503 })
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -210,6 +278,15 @@ export const serverError = (
 /**
  * A token the API refused.
  *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.unauthorized()
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -219,6 +296,15 @@ export const unauthorized = (message = "invalid username or API key"): TextRevea
 /**
  * A resource the token may not access.
  *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.forbidden()
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -227,6 +313,18 @@ export const forbidden = (message = "Not authorized to access this resource"): T
 
 /**
  * The 400 of a task that has not completed yet (`Invalid` with `taskNotCompleted` true).
+ *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": {
+ *     urls: TextRevealClientTest.taskNotCompleted("starting"),
+ *     status: "starting"
+ *   }
+ * })
+ * ```
  *
  * @since 0.2.0
  * @category constructors
@@ -247,6 +345,15 @@ export const taskNotCompleted = (status: "starting" | "running" = "running"): Te
 
 /**
  * The 400 of a task that failed (`Invalid` with `taskFailed` true): its results will never come.
+ *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * export const TestLayer = TextRevealClientTest.layer({
+ *   "f47ac10b-58cc-4372-a567-0e02b2c3d479": { urls: TextRevealClientTest.taskFailed(), status: "failed" }
+ * })
+ * ```
  *
  * @since 0.2.0
  * @category constructors
@@ -287,6 +394,49 @@ const listed = (id: string, status: NonNullable<TaskAnswers["status"]>): Task.Ta
  * `options.exports` (a resource that is not usable fails with `Invalid` first, as the real client does; no
  * wait for the export slot is modelled: a 429 given is the answer). Also provides {@link TextRevealClientTest}
  * to read the calls received.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { TextRevealClient } from "effect-textreveal"
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * // The code under test.
+ * const fileNames = (id: string) =>
+ *   Effect.flatMap(TextRevealClient.TextRevealClient, (client) => client.getDownloadUrls(id)).pipe(
+ *     Effect.map((urls) => urls.map((url) => url.fileName))
+ *   )
+ *
+ * // In a test: Effect.flip(fileNames(...)) is the Invalid error, then fileNames(...) gives ["a.csv"].
+ * export const twoCalls = Effect.gen(function*() {
+ *   const first = yield* Effect.flip(fileNames("f47ac10b-58cc-4372-a567-0e02b2c3d479"))
+ *   const second = yield* fileNames("f47ac10b-58cc-4372-a567-0e02b2c3d479")
+ *   return { notCompleted: first._tag === "Invalid" && first.taskNotCompleted, second }
+ * }).pipe(
+ *   Effect.provide(TextRevealClientTest.layer({
+ *     "f47ac10b-58cc-4372-a567-0e02b2c3d479": TextRevealClientTest.sequence(
+ *       TextRevealClientTest.taskNotCompleted(),
+ *       ["https://files.textreveal.com/exports/task=f47ac10b-58cc-4372-a567-0e02b2c3d479/a.csv"]
+ *     )
+ *   }))
+ * )
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { TextRevealClientTest } from "effect-textreveal/testing"
+ *
+ * // Its status answers and its exports: startExport gives the task id, then the task completes.
+ * export const TestLayer = TextRevealClientTest.layer(
+ *   {
+ *     "f47ac10b-58cc-4372-a567-0e02b2c3d479": {
+ *       urls: ["https://files.textreveal.com/exports/a.csv"],
+ *       status: TextRevealClientTest.sequence("running", "completed")
+ *     }
+ *   },
+ *   { exports: "f47ac10b-58cc-4372-a567-0e02b2c3d479" }
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
