@@ -1,7 +1,8 @@
 /**
- * The ```ts blocks of README.md compile, each on its own (imports included), under the project's tsconfig:
- * `scripts/readme-snippets.mjs` writes them to `.readme-snippets/`, then `tsc` checks that folder. A
- * failure names each error's line in README.md and its snippet; the folder is kept to look into.
+ * The ```ts blocks of README.md and of each docs/*.md compile, each on its own (imports included), under the
+ * project's tsconfig: `scripts/readme-snippets.mjs` writes them to `.readme-snippets/`, then one `tsc` run
+ * checks that folder. A failure names each error's line in its document (`docs/client.md:88:5`) and its
+ * snippet; the folder is kept to look into.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
@@ -15,23 +16,24 @@ const folder = join(root, ".readme-snippets")
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 
 interface Snippet {
+  readonly document: string
   readonly snippet: number
   readonly file: string | null
-  readonly readmeLine: number
+  readonly line: number
 }
 
-/** Points each diagnostic in a snippet at its line in README.md, e.g. `README.md:56:24 (snippet 2, line 3)`. */
+/** Points each diagnostic in a snippet at its line in its document, e.g. `docs/cli.md:56:24 (snippet 2, line 3)`. */
 const located = (output: string): string => {
   const snippets: ReadonlyArray<Snippet> = JSON.parse(readFileSync(join(folder, "snippets.json"), "utf8"))
-  return output.replace(/^\.readme-snippets[\\/](snippet-\d+\.ts)\((\d+),(\d+)\)/gm, (found, file, line, column) => {
+  return output.replace(/^\.readme-snippets[\\/]([\w-]+\.ts)\((\d+),(\d+)\)/gm, (found, file, line, column) => {
     const snippet = snippets.find((s) => s.file === file)
     return snippet === undefined
       ? found
-      : `README.md:${snippet.readmeLine + Number(line) - 1}:${column} (snippet ${snippet.snippet}, line ${line})`
+      : `${snippet.document}:${snippet.line + Number(line) - 1}:${column} (snippet ${snippet.snippet}, line ${line})`
   })
 }
 
-describe("README.md", () => {
+describe("README.md and docs/*.md", () => {
   it("every ts block compiles on its own under the project's tsconfig", () => {
     const extract = spawnSync(process.execPath, ["scripts/readme-snippets.mjs"], { cwd: root, encoding: "utf8" })
     assert.strictEqual(extract.status, 0, `scripts/readme-snippets.mjs failed:\n${extract.stdout}${extract.stderr}`)
