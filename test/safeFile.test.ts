@@ -32,3 +32,22 @@ describe("SafeFile.writeAll", () => {
       assert.deepStrictEqual(new Uint8Array(fs.readFileSync(path)), new Uint8Array(Buffer.concat(pieces)))
     }))
 })
+
+describe("SafeFile.openFresh", () => {
+  it.effect("replaces a file or a link at the name, never writing through the link", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      const target = nodePath.join(directory, "target")
+      fs.writeFileSync(target, "keep")
+      const stale = nodePath.join(directory, "stale.part")
+      const linked = nodePath.join(directory, "linked.part")
+      fs.writeFileSync(stale, "an earlier run's bytes")
+      fs.symlinkSync(target, linked)
+      for (const path of [stale, linked]) {
+        yield* Effect.scoped(Effect.flatMap(SafeFile.openFresh(path), (file) => file.write(bytes(1, 2))))
+        assert.isTrue(fs.lstatSync(path).isFile())
+        assert.deepStrictEqual([...fs.readFileSync(path)], [1, 2])
+      }
+      assert.strictEqual(fs.readFileSync(target, "utf8"), "keep")
+    }))
+})

@@ -134,7 +134,7 @@ export const write = (options: {
 
     const result = yield* Effect.scoped(Effect.gen(function*() {
       const file = resume === undefined
-        ? yield* Effect.zipRight(SafeFile.remove(target.temp), SafeFile.openExclusive(target.temp))
+        ? yield* SafeFile.openFresh(target.temp)
         : yield* SafeFile.openAppend(target.temp)
       const disk = batches(file, yield* Effect.scope)
       if (resume !== undefined) {

@@ -132,12 +132,17 @@ export interface Handle {
 const refuse = (method: string, path: string, reason: SystemErrorReason, description: string): PlatformError =>
   new SystemError({ reason, module: "FileSystem", method, pathOrDescriptor: path, description })
 
-/** Opens `path` with `flags` in the scope, never through a link, and refuses anything but a regular file. */
-const open = (path: string, flags: number): Effect.Effect<Fsp.FileHandle, PlatformError, Scope.Scope> =>
-  Effect.acquireRelease(
+/**
+ * Opens `path` with `flags` in the scope, never through a link, and refuses anything but a regular file (a
+ * file this open created with `O_CREAT | O_EXCL` is one by construction: no `fstat` for it).
+ */
+const open = (path: string, flags: number): Effect.Effect<Fsp.FileHandle, PlatformError, Scope.Scope> => {
+  const created = (flags & constants.O_CREAT) !== 0 && (flags & constants.O_EXCL) !== 0
+  return Effect.acquireRelease(
     Effect.flatMap(
       attempt("open", path, async () => {
         const file = await Fsp.open(path, flags | noFollow | noBlock, 0o666)
+        if (created) return file
         const regular = await file.stat().then(
           (stats) => stats.isFile(),
           (error) => file.close().then(() => Promise.reject(error))
@@ -153,6 +158,7 @@ const open = (path: string, flags: number): Effect.Effect<Fsp.FileHandle, Platfo
     ),
     (file) => Effect.promise(() => file.close().catch(() => undefined))
   )
+}
 
 /**
  * What is left of `pieces` once their first `written` bytes are written (a `writev` may write less than asked).
@@ -232,6 +238,20 @@ export const openExclusive = (path: string): Effect.Effect<Handle, PlatformError
   Effect.map(
     open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL),
     (file) => handleOf(path, file)
+  )
+
+/**
+ * Creates `path` afresh and opens it to write: whatever was there (a file left by an earlier run, a link) is
+ * removed first, when the exclusive create finds it.
+ *
+ * @internal
+ */
+export const openFresh = (path: string): Effect.Effect<Handle, PlatformError, Scope.Scope> =>
+  openExclusive(path).pipe(
+    Effect.catchIf(
+      (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
+      () => Effect.zipRight(remove(path), openExclusive(path))
+    )
   )
 
 /**
