@@ -38,6 +38,25 @@ export interface TransientOptions {
 /**
  * The retry options of one endpoint, each with its default.
  *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { Credentials, TextRevealClient } from "effect-textreveal"
+ *
+ * // Fewer, shorter retries for an interactive tool; the token requests follow the same options.
+ * const retryOptions = {
+ *   retry: { times: 2, cap: "10 seconds", maxRetryAfter: "30 seconds" },
+ *   transientRetry: { times: 1 },
+ *   maxAttempts: 3,
+ *   maxRetryTime: "20 seconds",
+ *   timeout: "5 seconds"
+ * } as const
+ *
+ * export const Interactive = TextRevealClient.layer({ ...retryOptions, retryBudget: false }).pipe(
+ *   Layer.provide(Credentials.layerPassword({ username: "my-api-key", password: "my-api-secret", ...retryOptions }))
+ * )
+ * ```
+ *
  * @since 0.2.0
  * @category options
  */
