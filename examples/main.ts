@@ -64,7 +64,7 @@ const job = (taskId: string, directory: string) =>
     yield* report(taskId, files)
   })
 
-/** The library's counters, as `Metric.snapshot` gives them (see the README's Metrics section). */
+/** The library's counters, as `Metric.snapshot` gives them (see docs/client.md, Metrics). */
 const printMetrics = Effect.gen(function*() {
   const lines: Array<string> = []
   for (const pair of yield* Metric.snapshot) {

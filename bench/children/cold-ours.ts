@@ -1,7 +1,7 @@
 /**
  * The `ours` side of the cold start: import the package's main entry (`src` transpiled file by file, the
  * shape of `dist`), build the client and make one `getDownloadUrls` call. Modules are imported by path
- * (`effect/Effect`, not the `effect` barrel), as the README advises where start-up matters.
+ * (`effect/Effect`, not the `effect` barrel), which loads less at start-up.
  *
  *   node cold-ours.mjs <path of index.js> <baseUrl> fetch|undici
  */

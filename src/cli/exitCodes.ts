@@ -34,7 +34,7 @@ export const ExitCode = {
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
 
 /**
- * The table shown in `--help` and the README, in order.
+ * The table shown in `--help` and in docs/cli.md, in order.
  *
  * @internal
  */
