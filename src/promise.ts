@@ -18,6 +18,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -259,11 +260,13 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import type { Client } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * for (const url of await client.getDownloadUrls("f47ac10b-58cc-4372-a567-0e02b2c3d479")) {
-   *   console.log(url.fileName, url.url)
+   * export const printUrls = async (client: Client, taskId: string) => {
+   *   for (const url of await client.getDownloadUrls(taskId)) {
+   *     // Fetch url.url with a plain GET (within 5 minutes), never with the API token.
+   *     console.log(url.fileName, new Date(url.expiresAt.epochMillis).toISOString())
+   *   }
    * }
    * ```
    *
@@ -275,11 +278,12 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import type { Client } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * const status = await client.getTaskStatus("f47ac10b-58cc-4372-a567-0e02b2c3d479")
-   * console.log(status) // "starting" | "running" | "failed" | "completed"
+   * export const isOver = async (client: Client, taskId: string) => {
+   *   const status = await client.getTaskStatus(taskId) // "starting" | "running" | "failed" | "completed"
+   *   return status === "completed" || status === "failed"
+   * }
    * ```
    *
    * @since 0.3.0
@@ -293,12 +297,13 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import type { Client } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * for await (const task of client.listTasks({ order: ["created_at:desc"] })) {
-   *   console.log(task.id, task.status)
-   *   if (task.status === "running") break // no further page is fetched
+   * export const runningExport = async (client: Client) => {
+   *   for await (const task of client.listTasks({ size: 50, order: ["created_at:desc"] })) {
+   *     if (task.status === "running") return task.id // no further page is fetched
+   *   }
+   *   return undefined
    * }
    * ```
    *
@@ -313,12 +318,14 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import type { Client } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * const taskId = await client.startExport("universes/7d1e2f3a-0000-4000-8000-000000000001/entities", {
-   *   fields: ["entity_id", "name"]
-   * })
+   * export const start = (client: Client) =>
+   *   client.startExport(
+   *     "universes/7d1e2f3a-0000-4000-8000-000000000001/entities",
+   *     { fields: ["entity_id", "name", "sentiment"] },
+   *     { waitForSlot: "30 minutes" }
+   *   )
    * ```
    *
    * @since 0.3.0
@@ -335,10 +342,17 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import { type Client, TaskResultsError } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * await client.awaitCompletion("f47ac10b-58cc-4372-a567-0e02b2c3d479", { timeout: "2 hours" })
+   * export const completed = async (client: Client, taskId: string) => {
+   *   try {
+   *     await client.awaitCompletion(taskId, { timeout: "2 hours" })
+   *     return true
+   *   } catch (error) {
+   *     if (error instanceof TaskResultsError.TaskFailed) return false
+   *     throw error // WaitTimeout, or an error of the API
+   *   }
+   * }
    * ```
    *
    * @since 0.3.0
@@ -353,15 +367,17 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import type { Client } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * const files = await client.download("f47ac10b-58cc-4372-a567-0e02b2c3d479", {
-   *   directory: "./results",
-   *   onProgress: (progress) => console.log(progress.fileName, progress.totalBytes),
-   *   signal: AbortSignal.timeout(3_600_000)
-   * })
-   * for (const file of files) console.log(file.path, file.bytes, file.sha256)
+   * export const downloadAll = async (client: Client, taskId: string) => {
+   *   const files = await client.download(taskId, {
+   *     directory: `./results/${taskId}`,
+   *     onProgress: (progress) => console.error(`${progress.fileName}: ${progress.fileBytes} bytes`),
+   *     // An abort leaves .part files, which the next run continues.
+   *     signal: AbortSignal.timeout(60 * 60 * 1000)
+   *   })
+   *   for (const file of files) console.log(file.path, file.bytes, file.sha256)
+   * }
    * ```
    *
    * @since 0.3.0
@@ -375,13 +391,15 @@ export interface Client {
    *
    * @example
    * ```ts
-   * import { createClient } from "effect-textreveal/promise"
+   * import type { Client } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * let count = 0
-   * for await (const row of client.rows("f47ac10b-58cc-4372-a567-0e02b2c3d479")) {
-   *   console.log(row["entity_id"], row["name"])
-   *   if (++count === 10) break
+   * export const firstRows = async (client: Client, taskId: string, count: number) => {
+   *   const rows: Array<Record<string, string>> = []
+   *   for await (const row of client.rows(taskId)) {
+   *     rows.push(row) // keyed by the file's header: row["entity_id"], row["name"] ...
+   *     if (rows.length === count) break // stops reading
+   *   }
+   *   return rows
    * }
    * ```
    *
@@ -397,12 +415,10 @@ export interface Client {
    * ```ts
    * import { createClient } from "effect-textreveal/promise"
    *
-   * const client = createClient()
-   * try {
-   *   console.log(await client.getTaskStatus("f47ac10b-58cc-4372-a567-0e02b2c3d479"))
-   * } finally {
-   *   await client.close()
-   * }
+   * const client = createClient({ token: "eyJhbGciOiJSUzI1NiIs..." })
+   * export const status = (taskId: string) => client.getTaskStatus(taskId)
+   * // When the application stops:
+   * await client.close()
    * ```
    *
    * @since 0.3.0
@@ -415,9 +431,10 @@ export interface Client {
    * ```ts
    * import { createClient } from "effect-textreveal/promise"
    *
-   * await using client = createClient()
-   * console.log(await client.getTaskStatus("f47ac10b-58cc-4372-a567-0e02b2c3d479"))
-   * // closed here
+   * export const statusOnce = async (taskId: string) => {
+   *   await using client = createClient()
+   *   return await client.getTaskStatus(taskId)
+   * } // the client is closed here, however the block ends
    * ```
    *
    * @since 0.3.0
@@ -488,6 +505,12 @@ const credentialsLayer = (
 }
 
 /**
+ * The library's log lines (a retry and its wait, at `WARN`) in Effect's default format, on stderr rather than
+ * stdout: an application's stdout stays its own.
+ */
+const stderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.stringLogger))
+
+/**
  * A TextReveal client: one Undici HTTP client, one runtime and one set of services (`TextRevealClient`,
  * `TaskResults`), built here, shared by every call: the same token cache and retry budget for all of them.
  * Credentials come from the options or, when none are given, from the environment (see
@@ -495,21 +518,25 @@ const credentialsLayer = (
  * throw a {@link ConfigurationError} at once; what needs the environment or the services (no credentials, a
  * base URL that is not usable) is checked when the first call builds them, and rejects every call with a
  * `ConfigurationError`. Close it with `close()` or `await using`, so that its connections do not keep the process
- * alive.
+ * alive. The library's log lines (each retry, at `WARN`) go to stderr, in Effect's default format.
  *
  * @example
  * ```ts
  * import { createClient, TextRevealError } from "effect-textreveal/promise"
  *
- * // TEXTREVEAL_TOKEN, or TEXTREVEAL_USERNAME and TEXTREVEAL_PASSWORD, from the environment
- * await using client = createClient({ timeout: "10 seconds" })
- * try {
- *   const urls = await client.getDownloadUrls("f47ac10b-58cc-4372-a567-0e02b2c3d479")
- *   console.log(urls.map((url) => url.fileName))
- * } catch (error) {
- *   if (error instanceof TextRevealError.NotFound) console.error("no such task")
- *   else throw error
+ * // Credentials from the environment: TEXTREVEAL_TOKEN, or TEXTREVEAL_USERNAME and TEXTREVEAL_PASSWORD.
+ * // Nothing is sent, nor read from the environment, before the first call.
+ * const client = createClient({ timeout: "10 seconds", retryBudget: { capacity: 100 } })
+ *
+ * export const fileNames = async (taskId: string) => {
+ *   try {
+ *     return (await client.getDownloadUrls(taskId)).map((url) => url.fileName)
+ *   } catch (error) {
+ *     if (error instanceof TextRevealError.NotFound) return [] // no such task for these credentials
+ *     throw error
+ *   }
  * }
+ * await client.close()
  * ```
  *
  * @since 0.3.0
@@ -536,7 +563,8 @@ export const createClient = (options: ClientOptions = {}): Client => {
     TaskResults.layer().pipe(
       Layer.provideMerge(api),
       Layer.provide(credentials),
-      Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer, NodePath.layer))
+      Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer, NodePath.layer)),
+      Layer.merge(stderrLogger)
     )
   )
   const { iterate, run } = runner

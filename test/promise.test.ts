@@ -608,6 +608,23 @@ describe.concurrent("effect-textreveal/promise", () => {
       assert.include((error as RangeError).stack, "promise.test.ts")
     }))
 
+  it("the library's log lines (a retry) go to stderr, not to the application's stdout", () =>
+    withSandbox(async ({ client, sandbox, sb }) => {
+      const taskId = await sb(sandbox.createTask())
+      const log = vi.spyOn(console, "log")
+      const error = vi.spyOn(console, "error")
+      try {
+        await sb(sandbox.injectFault("status", Sandbox.Fault.TooManyRequests({ retryAfter: 0 })))
+        assert.strictEqual(await client.getTaskStatus(taskId), "completed")
+        const retried = (spy: typeof log) => spy.mock.calls.some((args) => String(args[0]).includes(taskId))
+        assert.isTrue(retried(error), "the retry is logged on stderr")
+        assert.isFalse(retried(log), "nothing on stdout")
+      } finally {
+        log.mockRestore()
+        error.mockRestore()
+      }
+    }))
+
   // ---- secrets
 
   it("no secret in any rendering of a thrown error: message, stack, String, JSON.stringify, util.inspect", async () => {
