@@ -240,6 +240,22 @@ export interface DownloadOptions extends SignalOptions {
    * and message whose stack also names the call). Default: none.
    */
   readonly onProgress?: ((progress: Progress) => void) | undefined
+  /**
+   * The longest the whole download may take, retries and waits included; past it, it rejects with
+   * `TaskResultsError.DeadlineExceeded` and keeps the `.part` files. Default: none.
+   */
+  readonly deadline?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options of {@link Client.rows}: the longest the whole read may take (`deadline`, default none; past it, the
+ * loop throws `TaskResultsError.DeadlineExceeded`), and a `signal`.
+ *
+ * @since 0.3.0
+ * @category options
+ */
+export interface RowsOptions extends SignalOptions {
+  readonly deadline?: Duration.DurationInput | undefined
 }
 
 /**
@@ -405,7 +421,7 @@ export interface Client {
    *
    * @since 0.3.0
    */
-  readonly rows: (taskId: string, options?: SignalOptions) => AsyncIterable<Row>
+  readonly rows: (taskId: string, options?: RowsOptions) => AsyncIterable<Row>
   /**
    * Interrupts the calls and iterations still running (they reject with {@link ClientClosed}; a download keeps
    * its `.part` files), then closes the client's connections, so that the process can exit. Calling it again
@@ -444,7 +460,13 @@ export interface Client {
 
 const invalid = (message: string) => new Errors.ConfigurationError({ message })
 
-/** The durations of the options, checked here: `Duration.decode` would throw a bare `Error` later. */
+/** A duration of the options that is not one, as an error: `Duration.decode` would throw a bare `Error` later. */
+const badDuration = (name: string, value: unknown): Errors.ConfigurationError | undefined =>
+  value !== undefined && value !== false && Option.isNone(Duration.decodeUnknown(value))
+    ? invalid(`${name} is not a duration: give milliseconds or a string such as "30 seconds"`)
+    : undefined
+
+/** The durations of the client's options, checked when it is created. */
 const checkDurations = (options: ClientOptions): void => {
   const durations: Array<readonly [string, unknown]> = [
     ["timeout", options.timeout],
@@ -461,9 +483,8 @@ const checkDurations = (options: ClientOptions): void => {
     durations.push(["transientRetry.base", options.transientRetry.base])
   }
   for (const [name, value] of durations) {
-    if (value !== undefined && Option.isNone(Duration.decodeUnknown(value))) {
-      throw invalid(`${name} is not a duration: give milliseconds or a string such as "30 seconds"`)
-    }
+    const bad = badDuration(name, value)
+    if (bad !== undefined) throw bad
   }
 }
 
@@ -572,6 +593,11 @@ export const createClient = (options: ClientOptions = {}): Client => {
     Effect.flatMap(TextRevealClient.TextRevealClient, f)
   const withResults = <A, E>(f: (results: TaskResults.Service) => Effect.Effect<A, E>) =>
     Effect.flatMap(TaskResults.TaskResults, f)
+  /** A call refused before anything is sent when one of its options is bad. */
+  const checked = <A, E, R>(
+    bad: Errors.ConfigurationError | undefined,
+    call: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | Errors.ConfigurationError, R> => bad === undefined ? call : Effect.fail(bad)
 
   return {
     getDownloadUrls: (taskId, callOptions) =>
@@ -587,31 +613,44 @@ export const createClient = (options: ClientOptions = {}): Client => {
     },
     startExport: (resource, body, exportOptions) =>
       run(
-        withClient((client) => client.startExport(resource, body, { waitForSlot: exportOptions?.waitForSlot })),
+        checked(
+          badDuration("waitForSlot", exportOptions?.waitForSlot),
+          withClient((client) => client.startExport(resource, body, { waitForSlot: exportOptions?.waitForSlot }))
+        ),
         exportOptions?.signal
       ),
     awaitCompletion: (taskId, waitOptions) =>
       run(
-        withResults((results) => results.awaitCompletion(taskId, { timeout: waitOptions?.timeout })),
+        checked(
+          badDuration("timeout", waitOptions?.timeout),
+          withResults((results) => results.awaitCompletion(taskId, { timeout: waitOptions?.timeout }))
+        ),
         waitOptions?.signal
       ),
     download: (taskId, downloadOptions) => {
-      const { onProgress, signal } = downloadOptions
+      const { deadline, onProgress, signal } = downloadOptions
       return run(
-        withResults((results) =>
-          results.download(taskId, {
-            directory: downloadOptions.directory,
-            concurrency: downloadOptions.concurrency,
-            overwrite: downloadOptions.overwrite,
-            onProgress: onProgress === undefined ? undefined : (progress) => Effect.sync(() => onProgress(progress))
-          })
+        checked(
+          badDuration("deadline", deadline),
+          withResults((results) =>
+            results.download(taskId, {
+              directory: downloadOptions.directory,
+              concurrency: downloadOptions.concurrency,
+              overwrite: downloadOptions.overwrite,
+              deadline,
+              onProgress: onProgress === undefined ? undefined : (progress) => Effect.sync(() => onProgress(progress))
+            })
+          )
         ),
         signal
       )
     },
     rows: (taskId, rowsOptions) =>
       iterate(
-        Stream.unwrap(Effect.map(TaskResults.TaskResults, (results) => results.rows(taskId))),
+        Stream.unwrap(checked(
+          badDuration("deadline", rowsOptions?.deadline),
+          Effect.map(TaskResults.TaskResults, (results) => results.rows(taskId, { deadline: rowsOptions?.deadline }))
+        )),
         rowsOptions?.signal
       ),
     close: runner.close,

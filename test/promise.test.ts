@@ -521,6 +521,36 @@ describe.concurrent("effect-textreveal/promise", () => {
     }
   })
 
+  it("deadline: a download or a read past it rejects with DeadlineExceeded; a per-call duration that is not one is a ConfigurationError before anything is sent", () =>
+    withSandbox(async ({ client, sandbox, sb }) => {
+      const taskId = await sb(sandbox.createTask())
+      // Every file body sends its first piece an hour from now.
+      await sb(sandbox.injectFault("file", Sandbox.Fault.SlowBody({ delay: "1 hour" })))
+      const directory = tempDir()
+      const late = await rejection(client.download(taskId, { directory, deadline: "300 millis" }))
+      assert.strictEqual(assertThrown(late, TaskResultsError.DeadlineExceeded, "DeadlineExceeded").taskId, taskId)
+      assertThrown(
+        await iterationError(client.rows(taskId, { deadline: "300 millis" })),
+        TaskResultsError.DeadlineExceeded,
+        "DeadlineExceeded"
+      )
+
+      const sent = (await sb(sandbox.requests)).length
+      const refused = [
+        [rejection(client.download(taskId, { directory, deadline: "soon" as never })), /deadline is not a duration/],
+        [iterationError(client.rows(taskId, { deadline: "soon" as never })), /deadline is not a duration/],
+        [rejection(client.awaitCompletion(taskId, { timeout: "soon" as never })), /timeout is not a duration/],
+        [
+          rejection(client.startExport("universes", {}, { waitForSlot: "soon" as never })),
+          /waitForSlot is not a duration/
+        ]
+      ] as const
+      for (const [error, pattern] of refused) {
+        assert.match(assertThrown(await error, ConfigurationError, "ConfigurationError").message, pattern)
+      }
+      assert.strictEqual((await sb(sandbox.requests)).length, sent)
+    }))
+
   // ---- signals, close
 
   it("an aborted signal interrupts a download, leaves only .part files and rejects with its reason; the next run finishes them", () =>
