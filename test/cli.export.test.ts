@@ -1,12 +1,15 @@
+/**
+ * `textreveal export`, in process (the bin's program with its stdout and stderr captured) against a sandbox:
+ * what it prints, its exit codes, and that a second run continues the same export.
+ */
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "effect-textreveal/sandbox"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, beforeAll } from "vitest"
-import { build, cleanUp, run, sandboxEnv, sha256, tempDir } from "./fixtures/cli.js"
+import { afterAll } from "vitest"
+import { cleanUp, runInProcess as run, sandboxEnv, sha256, tempDir } from "./fixtures/cli.js"
 
-beforeAll(() => build(), 60_000)
 afterAll(cleanUp)
 
 const withSandbox = (options: Sandbox.Options = {}) => Effect.provide(Sandbox.layer(options))
@@ -41,8 +44,7 @@ describe("textreveal export", () => {
         assert.strictEqual(posts.length, 1)
         assert.deepStrictEqual(posts[0]!.body, { size: 5 })
         fs.rmSync(bodyFile, { force: true })
-      }).pipe(withSandbox({ exportTask: { files: [{ rows: 10 }, { rows: 3 }] } })),
-    30_000
+      }).pipe(withSandbox({ exportTask: { files: [{ rows: 10 }, { rows: 3 }] } }))
   )
 
   it.live(
@@ -57,8 +59,7 @@ describe("textreveal export", () => {
         assert.strictEqual(busy.code, 5, busy.stderr)
         assert.include(busy.stderr, "too many exports")
         assert.notInclude(busy.stderr, sandboxEnv(yield* Sandbox.Sandbox).TEXTREVEAL_PASSWORD!)
-      }).pipe(withSandbox({ exportTask: { runningFor: "1 hour" } })),
-    30_000
+      }).pipe(withSandbox({ exportTask: { runningFor: "1 hour" } }))
   )
 
   it.live(
@@ -78,7 +79,6 @@ describe("textreveal export", () => {
           assert.strictEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`)
         }
         assert.strictEqual((yield* sandbox.requests).filter((r) => r.route === "export").length, 0)
-      }).pipe(withSandbox()),
-    30_000
+      }).pipe(withSandbox())
   )
 })

@@ -4,6 +4,10 @@
  * answered before Effect loads, exit codes of signals, the sandbox command, a terminal. The commands'
  * behaviour is tested in process (`cli.handlers.test.ts`).
  *
+ * Each help text and usage mistake is checked in process, through the bin's own dispatch (`answerInProcess`:
+ * `Argv.decide`, then the program); a few of each are also run through the bin, which must answer the same,
+ * byte for byte, with the same exit code.
+ *
  * Each test's time limit is 20 s plus 20 s per child process it starts: a child loads the bundle
  * (a few hundred milliseconds of CPU), which a machine busy with other work stretches tenfold or more.
  */
@@ -16,7 +20,18 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { libraryVersion } from "../src/internal/version.js"
-import { bin, build, cleanUp, type Env, type Result, run, sandboxEnv, start, tempDir } from "./fixtures/cli.js"
+import {
+  answerInProcess,
+  bin,
+  build,
+  cleanUp,
+  type Env,
+  type Result,
+  run,
+  sandboxEnv,
+  start,
+  tempDir
+} from "./fixtures/cli.js"
 
 beforeAll(() => build(), 120_000)
 afterAll(cleanUp)
@@ -42,6 +57,17 @@ const lines = (text: string) => text.split("\n").filter((line) => line !== "")
 const assertExit = (result: Result, code: number) =>
   assert.strictEqual(result.code, code, `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
 
+/** Runs each of `asked` through the bin, all at once: the same output and exit code as in process. */
+const sameThroughTheBin = (asked: ReadonlyArray<ReadonlyArray<string>>) =>
+  Effect.forEach(asked, (args) =>
+    Effect.gen(function*() {
+      const [inProcess, child] = yield* Effect.all([answerInProcess(args), run(args, {})])
+      const what = `textreveal ${args.join(" ")}`
+      assert.strictEqual(child.code, inProcess.code, `${what}: exit ${child.code}\nstderr: ${child.stderr}`)
+      assert.strictEqual(child.stdout, inProcess.stdout, `${what}: stdout`)
+      assert.strictEqual(child.stderr, inProcess.stderr, `${what}: stderr`)
+    }), { concurrency: "unbounded", discard: true })
+
 const hasScript = (() => {
   try {
     execFileSync("script", ["--version"], { stdio: "ignore" })
@@ -60,7 +86,8 @@ describe.concurrent("textreveal bin", () => {
     () =>
       Effect.gen(function*() {
         const asked = [["--help"], ["help"], ...commands.map((command) => ["help", command]), ["download", "-h"]]
-        const results = yield* Effect.forEach(asked, (args) => run(args, {}), { concurrency: "unbounded" })
+        const results = yield* Effect.forEach(asked, (args) => answerInProcess(args))
+        yield* sameThroughTheBin([asked[0]!, asked[commands.indexOf("download") + 2]!])
         for (const [index, result] of results.entries()) {
           const what = asked[index]!.join(" ")
           assertExit(result, 0)
@@ -93,19 +120,18 @@ describe.concurrent("textreveal bin", () => {
         assert.match(perCommand[commands.indexOf("sandbox")]!, /\(default: 8787\)/)
         assert.match(perCommand[commands.indexOf("wait")]!, /--timeout DURATION[^]*\(default:\s+no\s+limit\)/)
       }),
-    { timeout: limit(10) }
+    { timeout: limit(2) }
   )
 
   it.live("-V and --version print the version alone", () =>
     Effect.gen(function*() {
-      const results = yield* Effect.forEach([["-V"], ["--version"]], (args) => run(args, {}), {
-        concurrency: "unbounded"
-      })
+      const results = yield* Effect.forEach([["-V"], ["--version"]], (args) => answerInProcess(args))
       for (const result of results) {
         assertExit(result, 0)
         assert.strictEqual(result.stdout, `${libraryVersion}\n`)
       }
-    }), { timeout: limit(2) })
+      yield* sameThroughTheBin([["-V"]])
+    }), { timeout: limit(1) })
 
   it.live(
     "bad usage exits 2, every first line prefixed textreveal: and naming the mistake; --wizard without a terminal does not wait",
@@ -125,7 +151,9 @@ describe.concurrent("textreveal bin", () => {
           [["wait", unknownTask, "--timeout", "soon"], /^textreveal: expected a duration such as 90s, 5m, 2h.*"soon"/],
           [["status", unknownTask, "--wizard"], /^textreveal: --wizard asks its questions on a terminal/]
         ]
-        const results = yield* Effect.forEach(cases, ([args]) => run(args, {}), { concurrency: "unbounded" })
+        const results = yield* Effect.forEach(cases, ([args]) => answerInProcess(args))
+        // Through the bin: one refused before parsing, one by the program, and --wizard with stdin a pipe.
+        yield* sameThroughTheBin([cases[1]![0], cases[5]![0], cases[8]![0]])
         for (const [index, result] of results.entries()) {
           assertExit(result, 2)
           assert.strictEqual(result.stdout, "")
@@ -134,7 +162,7 @@ describe.concurrent("textreveal bin", () => {
           assert.notMatch(result.stderr, /\n\s+at /)
         }
       }),
-    { timeout: limit(9) }
+    { timeout: limit(3) }
   )
 
   it.live.each([["SIGINT", 130], ["SIGTERM", 143]] as const)(
