@@ -25,6 +25,14 @@ export default defineConfig({
     // Most suites wait on sockets, child processes and timers rather than on the CPU: on a 2-core machine
     // vitest's default (cores - 1 = one worker) would run them one after another.
     maxWorkers: 3,
-    minWorkers: 1
+    minWorkers: 1,
+    // Each file in a process of its own (vitest's default). Sharing processes between files (`isolate: false`)
+    // saves most of the import time, but then tests that read absolute `TestClock` times or metric counters,
+    // or mix `TestClock` with real sockets, pass or fail depending on which file ran before them.
+    pool: "forks",
+    isolate: true
+    // A test never runs a synchronous child process (`spawnSync`, `execFileSync`): it blocks its worker's event
+    // loop, and when a busy machine makes that last over 60 s, the worker's pending call to the main process
+    // times out before its answer is read (`[vitest-worker]: Timeout calling "onTaskUpdate"`).
   }
 })
