@@ -524,8 +524,8 @@ describe.concurrent("effect-textreveal/promise", () => {
   it("deadline: a download or a read past it rejects with DeadlineExceeded; a per-call duration that is not one is a ConfigurationError before anything is sent", () =>
     withSandbox(async ({ client, sandbox, sb }) => {
       const taskId = await sb(sandbox.createTask())
-      // Every file body sends its first piece an hour from now.
-      await sb(sandbox.injectFault("file", Sandbox.Fault.SlowBody({ delay: "1 hour" })))
+      // Every file body (of the download, then of the read) sends its first piece an hour from now.
+      await sb(sandbox.injectFault("file", Sandbox.Fault.SlowBody({ delay: "1 hour" }), { rate: 1 }))
       const directory = tempDir()
       const late = await rejection(client.download(taskId, { directory, deadline: "300 millis" }))
       assert.strictEqual(assertThrown(late, TaskResultsError.DeadlineExceeded, "DeadlineExceeded").taskId, taskId)

@@ -5,7 +5,7 @@
  * snippet; the folder is kept to look into.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { readFileSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
@@ -33,15 +33,27 @@ const located = (output: string): string => {
   })
 }
 
-describe("README.md and docs/*.md", () => {
-  it("every ts block compiles on its own under the project's tsconfig", () => {
-    const extract = spawnSync(process.execPath, ["scripts/readme-snippets.mjs"], { cwd: root, encoding: "utf8" })
-    assert.strictEqual(extract.status, 0, `scripts/readme-snippets.mjs failed:\n${extract.stdout}${extract.stderr}`)
-    const check = spawnSync(
+/**
+ * Runs `node args` in the project's root and gives its exit code and output. Never synchronously: a blocked
+ * event loop would stop the test worker answering vitest for as long as the child runs (a minute or more on a
+ * busy machine).
+ */
+const node = (args: ReadonlyArray<string>) =>
+  new Promise<{ readonly status: number; readonly stdout: string; readonly stderr: string }>((resolve) => {
+    execFile(
       process.execPath,
-      [tsc, "--noEmit", "--pretty", "false", "-p", ".readme-snippets/tsconfig.json"],
-      { cwd: root, encoding: "utf8" }
+      args,
+      { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })
     )
+  })
+
+describe("README.md and docs/*.md", () => {
+  it("every ts block compiles on its own under the project's tsconfig", async () => {
+    const extract = await node(["scripts/readme-snippets.mjs"])
+    assert.strictEqual(extract.status, 0, `scripts/readme-snippets.mjs failed:\n${extract.stdout}${extract.stderr}`)
+    const check = await node([tsc, "--noEmit", "--pretty", "false", "-p", ".readme-snippets/tsconfig.json"])
     assert.strictEqual(
       check.status,
       0,
