@@ -1,5 +1,5 @@
 /** @internal */
-export const libraryVersion = "0.2.0"
+export const libraryVersion = "0.3.0"
 
 /** @internal */
 export const userAgent = `effect-textreveal/${libraryVersion}`
