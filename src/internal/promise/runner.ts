@@ -42,7 +42,8 @@ export interface Runner<R> {
 export const make = <R>(layer: Layer.Layer<R, ConfigError.ConfigError>): Runner<R> => {
   const runtime = ManagedRuntime.make(layer)
 
-  // Every call and iteration runs in a child of this scope: closing it interrupts them all.
+  // Every call and iteration runs in a child of this scope: closing it interrupts them all. Made with
+  // `runSync` because `createClient` is synchronous and this is the edge where Promises call into Effect.
   const calls = Effect.runSync(Scope.make())
   let closed = false
   let closing: Promise<void> | undefined
@@ -101,6 +102,7 @@ export const make = <R>(layer: Layer.Layer<R, ConfigError.ConfigError>): Runner<
   const close = (): Promise<void> => {
     if (closing === undefined) {
       closed = true
+      // On the default runtime, not the client's: this is what disposes of the client's runtime.
       closing = Effect.runPromise(Effect.zipRight(Scope.close(calls, Exit.void), runtime.disposeEffect))
     }
     return closing
