@@ -122,8 +122,6 @@ export interface Handle {
   readonly path: string
   /** Writes all of `bytes`, at the end of the file when opened to append. */
   readonly write: (bytes: Uint8Array) => Effect.Effect<void, PlatformError>
-  /** Writes all of `pieces`, in order, as `write` does, with as few calls as the system allows. */
-  readonly writeAll: (pieces: ReadonlyArray<Uint8Array>) => Effect.Effect<void, PlatformError>
   readonly truncate: (length: number) => Effect.Effect<void, PlatformError>
   /** `fsync`: the bytes written so far are on disk. */
   readonly sync: Effect.Effect<void, PlatformError>
@@ -160,20 +158,6 @@ const open = (path: string, flags: number): Effect.Effect<Fsp.FileHandle, Platfo
   )
 }
 
-/**
- * What is left of `pieces` once their first `written` bytes are written (a `writev` may write less than asked).
- *
- * @internal
- */
-export const after = (pieces: ReadonlyArray<Uint8Array>, written: number): Array<Uint8Array> => {
-  let skip = written
-  let first = 0
-  while (first < pieces.length && skip >= pieces[first]!.length) skip -= pieces[first++]!.length
-  const rest = pieces.slice(first)
-  if (skip > 0) rest[0] = rest[0]!.subarray(skip)
-  return rest
-}
-
 // What a handle does, once started, is finished before its scope may close the file: never a write to a
 // closed (or reused) descriptor.
 const handleOf = (path: string, file: Fsp.FileHandle): Handle => {
@@ -196,21 +180,6 @@ const handleOf = (path: string, file: Fsp.FileHandle): Handle => {
           return offset
         }),
         wrote(bytes.length)
-      ),
-    writeAll: (pieces) =>
-      Effect.flatMap(
-        attemptOnce("write", path, async () => {
-          let rest = pieces.filter((piece) => piece.length > 0)
-          let offset = 0
-          while (rest.length > 0) {
-            const { bytesWritten } = await file.writev(rest)
-            if (bytesWritten === 0) break
-            offset += bytesWritten
-            rest = after(rest, bytesWritten)
-          }
-          return offset
-        }),
-        wrote(pieces.reduce((sum, piece) => sum + piece.length, 0))
       ),
     truncate: (length) => attemptOnce("truncate", path, () => file.truncate(length)),
     sync: attemptOnce("sync", path, () => file.sync())
