@@ -1,10 +1,12 @@
 /**
  * Files to disk: `TaskResults.download` beside two raw Node pipelines (`undici.request` body piped into
  * `fs.createWriteStream`, with and without a SHA-256 `createHash` updated inline: `download` hashes every
- * byte) and `curl -o` when installed, one file at 256 MiB / 1 GiB / 4 GiB (less when the disk is short), and 8 files at concurrency 4, on
- * the same static server in the same run, in alternating rounds. Each side runs in a child process of its own
- * (its peak RSS is its own), run with plain `node`: the raw sides load no Effect code; the `download` side
- * imports the library as users do, the package built file by file (`transpileLibrary`), not bundled into it.
+ * byte), the bare platform `HttpClient` with the same hash and batched writes (what Effect's client costs
+ * before any library code) and `curl -o` when installed, one file at 256 MiB / 1 GiB / 4 GiB (less when the
+ * disk is short), and 8 files at concurrency 4, on the same static server in the same run, in alternating
+ * rounds. Each side runs in a child process of its own (its peak RSS is its own), run with plain `node`: the
+ * raw sides load no Effect code; the `download` side imports the library as users do, the package built file
+ * by file (`transpileLibrary`), not bundled into it.
  * The server is another process, serving one generated CSV file from disk (prefixes of it for the smaller
  * sizes), synced to disk before the first round. Also: the sandbox's file host against that static server,
  * by `curl`.
@@ -80,10 +82,11 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
     // Its dirty pages written back now, not during the first rounds.
     spawnSync("sync")
     const library = await transpileLibrary()
-    const [ours, raw, rawSha256] = await Promise.all([
+    const [ours, raw, rawSha256, platformSha256] = await Promise.all([
       bundle("download-ours.ts", { library }),
       bundle("children/raw-download.ts"),
-      bundle("children/raw-download-sha256.ts")
+      bundle("children/raw-download-sha256.ts"),
+      bundle("children/platform-download-sha256.ts")
     ])
     const server = await startServer(benchFile("servers/static.mjs"), [source])
     servers.push(server.child)
@@ -107,7 +110,7 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
     }
     const cpuNote = (mib: number) =>
       `CPU s per GiB of the transfer (median, all threads, start-up excluded): ${
-        ["ours", "raw+sha256", "raw"].map((side) =>
+        ["ours", "platform+sha256", "raw+sha256", "raw"].map((side) =>
           `${side} ${(median(cpu.get(`${side} ${mib}`) ?? [NaN]) / 1000).toFixed(1)}`
         )
           .join(", ")
@@ -125,22 +128,25 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
       fresh()
       return { value: mbps(urls.length * mib * MiB, result.millis as number), rssMB: result.maxRssMB }
     }
-    const rawSide =
-      (script: string, urls: ReadonlyArray<string>, mib: number, concurrency: number) => async (): Promise<Sample> => {
+    /** A side without the library: `raw` (no hash), `raw+sha256` or `platform+sha256`. */
+    const rawSide = (script: string, urls: ReadonlyArray<string>, mib: number, concurrency: number) => {
+      const side = script === raw ? "raw" : script === rawSha256 ? "raw+sha256" : "platform+sha256"
+      return async (): Promise<Sample> => {
         fresh()
         const { result } = await runChild(script, [outDir, String(concurrency), ...urls])
         const files = result.files as ReadonlyArray<{ readonly sha256: string }> | undefined
-        cpuPerGiB(files === undefined ? "raw" : "raw+sha256", mib, result, urls.length)
+        cpuPerGiB(side, mib, result, urls.length)
         if (files !== undefined && files.some((f) => f.sha256 !== sha256At.get(mib))) {
-          throw new Error(`raw pipeline: a file's sha256 differs from the source's (${sizeLabel(mib)})`)
+          throw new Error(`${side} pipeline: a file's sha256 differs from the source's (${sizeLabel(mib)})`)
         }
         for (const u of urls) {
           const size = fs.statSync(path.join(outDir, new URL(u).pathname.slice(1))).size
-          if (size !== mib * MiB) throw new Error(`raw pipeline wrote ${size} bytes, not ${mib * MiB}`)
+          if (size !== mib * MiB) throw new Error(`${side} pipeline wrote ${size} bytes, not ${mib * MiB}`)
         }
         fresh()
         return { value: mbps(urls.length * mib * MiB, result.millis as number), rssMB: result.maxRssMB }
       }
+    }
     const curlSide = (u: string, mib: number) => async (): Promise<Sample> => {
       fresh()
       const measure = curl(u, path.join(outDir, "curl.csv"))
@@ -156,6 +162,7 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
       const samples = await alternate(rounds, {
         ours: oursSide([u], mib, 1),
         rawSha256: rawSide(rawSha256, [u], mib, 1),
+        platform: rawSide(platformSha256, [u], mib, 1),
         raw: rawSide(raw, [u], mib, 1),
         curl: withCurl ? curlSide(u, mib) : () => Promise.resolve({ value: NaN })
       })
@@ -182,6 +189,24 @@ export const run = async (options: { readonly quick: boolean }): Promise<Readonl
         met: vsRaw.ratio >= vsPlainTarget,
         ...(mib === sizes[0]!.mib ? { note: "the raw pipeline does not hash" } : {})
       })
+      rows.push({
+        measure: `\`download\`, ${sizeLabel(mib)} to disk`,
+        baseline: "bare platform HttpClient with SHA-256 (response.stream → createHash → 2 MiB fs.writev batches)",
+        ...ratioRow(samples.ours, samples.platform, "higher"),
+        unit: "MB/s",
+        ...(mib === sizes[0]!.mib
+          ? { note: "Effect's own HTTP client without this library: no retries, limits, manifest or checks" }
+          : {})
+      })
+      if (mib === 1024 || mib === sizes[sizes.length - 1]!.mib && !sizes.some((s) => s.mib === 1024)) {
+        rows.push({
+          measure: `bare platform HttpClient with SHA-256, ${sizeLabel(mib)} to disk`,
+          baseline: "raw Node pipeline with SHA-256",
+          ...ratioRow(samples.platform, samples.rawSha256, "higher"),
+          unit: "MB/s",
+          note: "what Effect's platform itself reaches, before any library code"
+        })
+      }
       if (withCurl) {
         rows.push({
           measure: `\`download\`, ${sizeLabel(mib)} to disk`,
