@@ -81,7 +81,7 @@ export const batches = (file: Pick<SafeFile.Handle, "write">, scope: Scope.Scope
 
   /** Copies what fits of `bytes` from `from` on; gives where it stopped. */
   const copy = (bytes: Uint8Array, from: number): number => {
-    filling ??= Buffer.allocUnsafeSlow(capacity)
+    filling ??= Buffer.allocUnsafe(capacity)
     const n = Math.min(bytes.length - from, filling.length - filled)
     filling.set(n === bytes.length ? bytes : bytes.subarray(from, from + n), filled)
     filled += n
