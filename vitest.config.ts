@@ -1,5 +1,11 @@
 import { fileURLToPath } from "node:url"
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
+
+/**
+ * Files that `vi.mock` a module: with shared modules the mock would reach the files run after them, and would
+ * miss a library module an earlier file had already loaded with the real one.
+ */
+const isolated = ["test/gzip.test.ts"]
 
 export default defineConfig({
   resolve: {
@@ -16,26 +22,43 @@ export default defineConfig({
     ]
   },
   test: {
-    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     // A limit to catch a test that hangs, not a speed target: a machine busy with other work (npm run
     // test:loaded runs 16 CPU-bound processes beside the suite) stretches a test that takes 3 s alone to 30 s.
     // Tests that run more (child processes, many samples) set limits that scale with what they run.
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Most suites wait on sockets, child processes and timers rather than on the CPU: on a 2-core machine
-    // vitest's default (cores - 1 = one worker) would run them one after another.
-    maxWorkers: 3,
-    minWorkers: 1,
-    // Each file in a VM context of its own, in worker processes that are reused: the isolation of a process per
-    // file (module state, `vi.mock`) without starting Node and vitest's runtime for each file, which cost half
-    // of the suite's CPU. Sharing modules between files (`isolate: false`) would save more, but then tests that
-    // read absolute `TestClock` times or metric counters pass or fail depending on which file ran before them.
-    pool: "vmForks",
-    // A worker whose heap has grown past this is replaced: VM contexts are known to leave memory behind.
-    poolOptions: { vmForks: { memoryLimit: "1024MB" } },
-    setupFiles: ["test/setup/vmContext.ts"]
+    // vitest's default (cores - 1 = one worker) would run them one after another. All 3 forks live for the whole
+    // run: tinypool ends a worker left idle above the minimum with a timer that can fire twice for one worker,
+    // and the second end fails the run (`Error: Terminating worker thread`, files never reported).
+    // Forks share modules between the files a worker runs (`isolate: false`): Effect and the library are loaded
+    // once per worker rather than once per file, which cost about a third of the suite's time. Isolation is a
+    // pool's setting, so the files that need it run on the other pool, threads, with a fresh worker per file.
+    poolOptions: {
+      forks: { isolate: false, maxForks: 3, minForks: 3 },
+      threads: { isolate: true, maxThreads: 1, minThreads: 1 }
+    },
     // A test never runs a synchronous child process (`spawnSync`, `execFileSync`): it blocks its worker's event
     // loop, and when a busy machine makes that last over 60 s, the worker's pending call to the main process
     // times out before its answer is read (`[vitest-worker]: Timeout calling "onTaskUpdate"`).
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "shared",
+          include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...isolated],
+          // Modules are shared, so a test never reads state another file may have moved: metric counters are
+          // compared before and after the call, and each file starts with @effect/vitest's own `it.effect`
+          // (see the setup file), so `TestClock` times are the test's own.
+          pool: "forks",
+          setupFiles: ["test/setup/effectVitest.ts"]
+        }
+      },
+      {
+        extends: true,
+        test: { name: "isolated", include: isolated, pool: "threads" }
+      }
+    ]
   }
 })

@@ -731,6 +731,7 @@ layer(sandboxLayer({ exportTask: { runningFor: "1 minute", files: [{ rows: 3 }] 
   (it) => {
     it.effect("starts the configured task and answers { task_id }; one export at a time (429), as documented", () =>
       Effect.gen(function*() {
+        yield* fresh
         const sandbox = yield* Sandbox.Sandbox
         const token = yield* getToken
         const start = send(

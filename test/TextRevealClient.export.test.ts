@@ -94,17 +94,24 @@ describe("TextRevealClient.startExport: the request", () => {
 
   it.effect("errors name startExport; counted under the endpoint export", () =>
     Effect.gen(function*() {
+      // Counters are global (other tests count too): the call must add one.
+      const counted = Effect.map(Metric.snapshot, (pairs) =>
+        pairs.reduce(
+          (sum, pair) =>
+            pair.metricKey.name === "textreveal_requests_total" &&
+              pair.metricKey.tags.some((tag) => tag.key === "endpoint" && tag.value === "export") &&
+              MetricState.isCounterState(pair.metricState)
+              ? sum + Number(pair.metricState.count)
+              : sum,
+          0
+        ))
+      const before = yield* counted
       const api = fakeApi(apiError(404, "not_found", "[record] not found."))
       const error = yield* Effect.flip(withClient(api, (c) => c.startExport(resource)))
       assert.strictEqual(error._tag, "NotFound")
       if (error._tag !== "NotFound") return
       assert.strictEqual(error.method, "startExport")
-      const counted = (yield* Metric.snapshot).filter((pair) =>
-        pair.metricKey.name === "textreveal_requests_total" &&
-        pair.metricKey.tags.some((tag) => tag.key === "endpoint" && tag.value === "export") &&
-        MetricState.isCounterState(pair.metricState)
-      )
-      assert.isAbove(counted.length, 0)
+      assert.strictEqual((yield* counted) - before, 1)
     }))
 })
 
