@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as fc from "effect/FastCheck"
 import * as Scope from "effect/Scope"
 import { createHash } from "node:crypto"
@@ -41,7 +42,7 @@ const run = (size: number, chunks: ReadonlyArray<Uint8Array>, remaining?: number
     if (remaining !== undefined) disk.expect(remaining)
     for (const chunk of chunks) yield* disk.add(chunk)
     yield* disk.flush
-    yield* Scope.close(scope, Effect.void as never)
+    yield* Scope.close(scope, Exit.void)
     return { file, digest: yield* disk.digest }
   })
 
@@ -91,7 +92,7 @@ describe("DiskFile.batches", () => {
       yield* disk.discard
       yield* disk.add(second!)
       yield* disk.flush
-      yield* Scope.close(scope, Effect.void as never)
+      yield* Scope.close(scope, Exit.void)
       assert.deepStrictEqual(file.contents(), Buffer.from(second!))
       assert.strictEqual(yield* disk.digest, sha256(second!))
     }))
